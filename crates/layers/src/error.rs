@@ -1,0 +1,57 @@
+//! The crate's error type.
+
+use std::fmt;
+
+/// What went wrong when building a layer or its training parameters.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Error {
+    /// A layer size is zero.
+    ZeroSize {
+        /// Which size, e.g. `"n_visible"`.
+        name: &'static str,
+    },
+    /// A hyperparameter is outside its valid range.
+    InvalidHyperparameter {
+        /// Its name, e.g. `"learning_rate"`.
+        name: &'static str,
+        /// The value given.
+        value: f64,
+        /// The range it must lie in, in words.
+        expected: &'static str,
+    },
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::ZeroSize { name } => write!(f, "{name} must be at least 1, got 0"),
+            Error::InvalidHyperparameter { name, value, expected } => {
+                write!(f, "{name} = {value} is invalid: expected {expected}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// `Ok(())` when `value` is finite and > 0.
+pub(crate) fn check_positive(name: &'static str, value: f64) -> Result<()> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::InvalidHyperparameter { name, value, expected: "a finite number > 0" })
+    }
+}
+
+/// `Ok(())` when `n ≥ 1`.
+pub(crate) fn check_size(name: &'static str, n: usize) -> Result<()> {
+    if n == 0 {
+        Err(Error::ZeroSize { name })
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,43 @@
+//! The layers the layerwise models are stacked from.
+//!
+//! - [`HiddenLayer`]: y = σ(x Wᵀ + b), with its backward pass; the shared building block.
+//! - [`Rbm`]: a Bernoulli–Bernoulli RBM trained by CD-k ([`CdParams`]). It *owns* a
+//!   [`HiddenLayer`] holding W and the hidden bias, plus a visible bias.
+//! - [`DenoisingAutoencoder`]: masking noise, tied weights, cross-entropy ([`DaParams`]); it
+//!   too owns a [`HiddenLayer`] (the encoder) plus a visible bias.
+//! - [`LogisticRegression`]: the softmax output layer with its cross-entropy.
+//!
+//! Because the pretrained layers own their [`HiddenLayer`], a Deep Belief Net fine-tunes the
+//! very weights its RBMs learnt: no copy, no shared pointer. Batches are matrices with one
+//! sample per row; every random step takes the caller's generator `rng: &mut R`.
+//!
+//! ```
+//! use layerwise_layers::{CdParams, Rbm};
+//! use layerwise_linalg::Matrix;
+//! use rand::SeedableRng;
+//!
+//! let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+//! let mut rbm = Rbm::<f64>::new(4, 3, &mut rng).unwrap();
+//! let batch = Matrix::from_vec(2, 4, vec![1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0]).unwrap();
+//! let params = CdParams::new(0.1, 1).unwrap();
+//! let error = rbm.contrastive_divergence(&batch, &params, &mut rng);
+//! assert!(error >= 0.0);
+//! assert_eq!(rbm.hidden_probabilities(&batch).shape(), (2, 3));
+//! ```
+#![deny(missing_docs)]
+
+mod activation;
+mod denoising_autoencoder;
+mod error;
+mod hidden;
+mod logistic;
+mod rbm;
+
+pub use activation::{
+    argmax_rows, sample_bernoulli, sigmoid, sigmoid_inplace, softmax_rows_inplace, softplus,
+};
+pub use denoising_autoencoder::{DaParams, DenoisingAutoencoder};
+pub use error::{Error, Result};
+pub use hidden::{HiddenLayer, LinearGradients};
+pub use logistic::LogisticRegression;
+pub use rbm::{CdParams, Rbm, RbmGradients};

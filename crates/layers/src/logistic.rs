@@ -1,0 +1,212 @@
+//! Multinomial logistic regression: the softmax layer on top of every classifier.
+//!
+//! Forward: p = softmax(x Wᵀ + b), with x `(n_samples, n_in)`, W `(n_classes, n_in)`,
+//! b of length `n_classes` and p `(n_samples, n_classes)`.
+//!
+//! Loss: the mean cross-entropy L = −(1/B) Σₙ ln p[n, yₙ] over a minibatch of B rows.
+//! Its gradient at the logits is δ = (p − Y) / B with Y the one-hot labels, so
+//! ∂L/∂W = δᵀ x, ∂L/∂b = Σ_rows δ and ∂L/∂x = δ W.
+
+use crate::activation::{argmax_rows, softmax_rows_inplace};
+use crate::error::{check_size, Result};
+use crate::hidden::{linear_gradients, LinearGradients};
+use layerwise_linalg::{matmul, Float, Matrix, Trans};
+
+/// A softmax classifier with weights `(n_classes, n_in)` and a bias of length `n_classes`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogisticRegression<T> {
+    weights: Matrix<T>,
+    bias: Vec<T>,
+}
+
+impl<T: Float> LogisticRegression<T> {
+    /// A classifier whose weights and bias start at zero (every class equally likely).
+    ///
+    /// # Errors
+    /// [`crate::Error::ZeroSize`] when `n_in` or `n_classes` is 0.
+    pub fn new(n_in: usize, n_classes: usize) -> Result<Self> {
+        check_size("n_in", n_in)?;
+        check_size("n_classes", n_classes)?;
+        Ok(LogisticRegression {
+            weights: Matrix::zeros(n_classes, n_in),
+            bias: vec![T::ZERO; n_classes],
+        })
+    }
+
+    /// Number of inputs.
+    pub fn n_in(&self) -> usize {
+        self.weights.cols()
+    }
+
+    /// Number of classes.
+    pub fn n_classes(&self) -> usize {
+        self.weights.rows()
+    }
+
+    /// The weights W, `(n_classes, n_in)`.
+    pub fn weights(&self) -> &Matrix<T> {
+        &self.weights
+    }
+
+    /// The bias b, length `n_classes`.
+    pub fn bias(&self) -> &[T] {
+        &self.bias
+    }
+
+    /// Class probabilities softmax(x Wᵀ + b): `(n_samples, n_in) → (n_samples, n_classes)`.
+    ///
+    /// # Panics
+    /// If `x.cols() ≠ n_in`.
+    #[track_caller]
+    pub fn probabilities(&self, x: &Matrix<T>) -> Matrix<T> {
+        let mut z = matmul(x, Trans::N, &self.weights, Trans::T);
+        z.add_row_vector(&self.bias);
+        softmax_rows_inplace(&mut z);
+        z
+    }
+
+    /// The most probable class of each row.
+    ///
+    /// # Panics
+    /// If `x.cols() ≠ n_in`.
+    #[track_caller]
+    pub fn predict(&self, x: &Matrix<T>) -> Vec<usize> {
+        argmax_rows(&self.probabilities(x))
+    }
+
+    /// Mean cross-entropy −(1/B) Σₙ ln p[n, yₙ] of given probabilities.
+    ///
+    /// Probabilities are floored at the smallest positive normal value so the loss stays
+    /// finite when a class is certain to be wrong.
+    ///
+    /// # Panics
+    /// If `labels.len() ≠ probs.rows()` or a label is `≥ n_classes`.
+    #[track_caller]
+    pub fn cross_entropy(probs: &Matrix<T>, labels: &[usize]) -> T {
+        assert_eq!(labels.len(), probs.rows(), "one label per row");
+        if labels.is_empty() {
+            return T::ZERO;
+        }
+        let tiny = T::from_f64(f64::from(f32::MIN_POSITIVE));
+        let total: T = labels.iter().enumerate().map(|(n, &y)| -probs[(n, y)].max(tiny).ln()).sum();
+        total / T::from_f64(labels.len() as f64)
+    }
+
+    /// Gradients of the mean cross-entropy and ∂L/∂x, given x, p = `probabilities(x)` and y.
+    ///
+    /// Shapes: x `(B, n_in)`, p `(B, n_classes)`; the returned ∂L/∂x is `(B, n_in)`.
+    ///
+    /// # Panics
+    /// If the shapes do not fit or a label is `≥ n_classes`.
+    #[track_caller]
+    pub fn backward(
+        &self,
+        x: &Matrix<T>,
+        probs: &Matrix<T>,
+        labels: &[usize],
+        need_input_grad: bool,
+    ) -> (LinearGradients<T>, Option<Matrix<T>>) {
+        assert_eq!(labels.len(), probs.rows(), "one label per row");
+        // δ = (p − Y) / B
+        let scale = T::ONE / T::from_f64(labels.len().max(1) as f64);
+        let mut delta = probs.clone();
+        for (n, &y) in labels.iter().enumerate() {
+            delta[(n, y)] -= T::ONE;
+        }
+        delta.scale(scale);
+        let grad_input = need_input_grad.then(|| matmul(&delta, Trans::N, &self.weights, Trans::N));
+        (linear_gradients(&delta, x), grad_input)
+    }
+
+    /// θ ← θ − η · ∂L/∂θ.
+    ///
+    /// # Panics
+    /// If the gradient's shapes differ from the layer's.
+    #[track_caller]
+    pub fn apply(&mut self, grads: &LinearGradients<T>, learning_rate: T) {
+        self.weights.axpy(-learning_rate, &grads.weights);
+        for (b, &g) in self.bias.iter_mut().zip(&grads.bias) {
+            *b -= learning_rate * g;
+        }
+    }
+
+    /// One gradient step on a minibatch; returns the mean cross-entropy before the step.
+    ///
+    /// # Panics
+    /// If the shapes do not fit or a label is `≥ n_classes`.
+    #[track_caller]
+    pub fn train_batch(&mut self, x: &Matrix<T>, labels: &[usize], learning_rate: T) -> T {
+        let probs = self.probabilities(x);
+        let loss = Self::cross_entropy(&probs, labels);
+        let (grads, _) = self.backward(x, &probs, labels, false);
+        self.apply(&grads, learning_rate);
+        loss
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model() -> LogisticRegression<f64> {
+        let mut m = LogisticRegression::new(4, 3).unwrap();
+        m.weights = Matrix::from_fn(3, 4, |i, j| ((i * 4 + j) as f64 * 0.53).sin());
+        m.bias = vec![0.1, -0.3, 0.2];
+        m
+    }
+
+    fn loss(m: &LogisticRegression<f64>, x: &Matrix<f64>, y: &[usize]) -> f64 {
+        LogisticRegression::cross_entropy(&m.probabilities(x), y)
+    }
+
+    #[test]
+    fn starts_uniform() {
+        let m = LogisticRegression::<f32>::new(5, 4).unwrap();
+        let p = m.probabilities(&Matrix::filled(2, 5, 1.0));
+        assert!(p.as_slice().iter().all(|&v| v == 0.25));
+        assert!(LogisticRegression::<f32>::new(5, 0).is_err());
+    }
+
+    #[test]
+    fn backward_matches_finite_differences() {
+        let m = model();
+        let x = Matrix::from_fn(5, 4, |i, j| ((i * 3 + j) as f64 * 0.91).cos());
+        let y = [0, 2, 1, 1, 0];
+        let (g, gx) = m.backward(&x, &m.probabilities(&x), &y, true);
+        let h = 1e-6;
+        for idx in 0..12 {
+            let (mut p, mut q) = (m.clone(), m.clone());
+            p.weights.as_mut_slice()[idx] += h;
+            q.weights.as_mut_slice()[idx] -= h;
+            let fd = (loss(&p, &x, &y) - loss(&q, &x, &y)) / (2.0 * h);
+            approx::assert_abs_diff_eq!(g.weights.as_slice()[idx], fd, epsilon = 1e-8);
+        }
+        for c in 0..3 {
+            let (mut p, mut q) = (m.clone(), m.clone());
+            p.bias[c] += h;
+            q.bias[c] -= h;
+            let fd = (loss(&p, &x, &y) - loss(&q, &x, &y)) / (2.0 * h);
+            approx::assert_abs_diff_eq!(g.bias[c], fd, epsilon = 1e-8);
+        }
+        let gx = gx.unwrap();
+        for idx in 0..20 {
+            let (mut xp, mut xm) = (x.clone(), x.clone());
+            xp.as_mut_slice()[idx] += h;
+            xm.as_mut_slice()[idx] -= h;
+            let fd = (loss(&m, &xp, &y) - loss(&m, &xm, &y)) / (2.0 * h);
+            approx::assert_abs_diff_eq!(gx.as_slice()[idx], fd, epsilon = 1e-8);
+        }
+    }
+
+    #[test]
+    fn training_separates_two_points() {
+        let mut m = LogisticRegression::<f64>::new(2, 2).unwrap();
+        let x = Matrix::from_vec(2, 2, vec![1.0, 0.0, 0.0, 1.0]).unwrap();
+        let first = m.train_batch(&x, &[0, 1], 0.5);
+        for _ in 0..200 {
+            m.train_batch(&x, &[0, 1], 0.5);
+        }
+        assert!(loss(&m, &x, &[0, 1]) < first / 10.0);
+        assert_eq!(m.predict(&x), vec![0, 1]);
+    }
+}
