@@ -42,7 +42,10 @@ pub fn sigmoid_inplace<T: Float>(m: &mut Matrix<T>) {
 pub fn softmax_rows_inplace<T: Float>(m: &mut Matrix<T>) {
     for i in 0..m.rows() {
         let row = m.row_mut(i);
-        let max = row.iter().copied().fold(T::from_f64(f64::NEG_INFINITY), T::max);
+        let max = row
+            .iter()
+            .copied()
+            .fold(T::from_f64(f64::NEG_INFINITY), T::max);
         let mut total = T::ZERO;
         for z in row.iter_mut() {
             *z = (*z - max).exp();
@@ -58,7 +61,13 @@ pub fn softmax_rows_inplace<T: Float>(m: &mut Matrix<T>) {
 ///
 /// Draws are taken in row-major order, one uniform `f64` each, so a seed fixes every bit.
 pub fn sample_bernoulli<T: Float, R: Rng + ?Sized>(probs: &Matrix<T>, rng: &mut R) -> Matrix<T> {
-    probs.map(|p| if rng.gen::<f64>() < p.to_f64() { T::ONE } else { T::ZERO })
+    probs.map(|p| {
+        if rng.gen::<f64>() < p.to_f64() {
+            T::ONE
+        } else {
+            T::ZERO
+        }
+    })
 }
 
 /// Index of the largest value of each row (the first one on ties).
@@ -103,7 +112,9 @@ mod tests {
 
     #[test]
     fn softmax_of_extreme_logits_is_finite_and_one_hot() {
-        let logits = vec![-249.9_f32, -424.1, -460.3, 378.1, -292.6, 1000.0, -1000.0, 0.0];
+        let logits = vec![
+            -249.9_f32, -424.1, -460.3, 378.1, -292.6, 1000.0, -1000.0, 0.0,
+        ];
         let mut m = Matrix::from_vec(1, 8, logits).unwrap();
         softmax_rows_inplace(&mut m);
         assert!(m.is_finite());

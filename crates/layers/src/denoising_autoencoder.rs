@@ -6,10 +6,12 @@
 //! - decode with the transposed (tied) weights: z = σ(Wᵀ y + c);
 //! - loss: L = −Σᵢ [xᵢ ln zᵢ + (1 − xᵢ) ln(1 − zᵢ)], averaged over the minibatch.
 //!
-//! Gradient over a minibatch of B rows (one row per sample): the visible error is
-//! δᵛ = (Z − X) / B, the hidden error δʰ = (δᵛ Wᵀ) ⊙ Y ⊙ (1 − Y), summing over *all* visible
-//! units; then ∂L/∂W = δʰᵀ X̃ + Yᵀ δᵛ (encoder plus decoder use of W), ∂L/∂b = Σ δʰ and
-//! ∂L/∂c = Σ δᵛ. Vincent et al. (2008); Sugomori's book, with its hidden-error sum fixed.
+//! Gradient over a minibatch of B rows (one row per sample):
+//! - visible error δᵛ = (Z − X) / B;
+//! - hidden error δʰ = (δᵛ Wᵀ) ⊙ Y ⊙ (1 − Y), summing over *all* visible units;
+//! - ∂L/∂W = δʰᵀ X̃ + Yᵀ δᵛ (encoder plus decoder use of W);
+//! - ∂L/∂b = Σ δʰ and ∂L/∂c = Σ δᵛ.
+//! Vincent et al. (2008); Sugomori's book, with its hidden-error sum fixed.
 
 use crate::activation::{sigmoid, softplus};
 use crate::error::{check_positive, check_size, Error, Result};
@@ -39,7 +41,10 @@ impl DaParams {
                 expected: "a probability in [0, 1)",
             });
         }
-        Ok(DaParams { learning_rate, corruption })
+        Ok(DaParams {
+            learning_rate,
+            corruption,
+        })
     }
 
     /// The learning rate η.
@@ -69,7 +74,10 @@ impl<T: Float> DenoisingAutoencoder<T> {
         check_size("n_visible", n_visible)?;
         check_size("n_hidden", n_hidden)?;
         let encoder = HiddenLayer::new(n_visible, n_hidden, rng)?;
-        Ok(DenoisingAutoencoder { encoder, visible_bias: vec![T::ZERO; n_visible] })
+        Ok(DenoisingAutoencoder {
+            encoder,
+            visible_bias: vec![T::ZERO; n_visible],
+        })
     }
 
     /// A dA from its parameters.
@@ -78,8 +86,15 @@ impl<T: Float> DenoisingAutoencoder<T> {
     /// If `visible_bias.len() ≠ encoder.n_in()`.
     #[track_caller]
     pub fn from_parts(encoder: HiddenLayer<T>, visible_bias: Vec<T>) -> Self {
-        assert_eq!(visible_bias.len(), encoder.n_in(), "visible bias length ≠ n_visible");
-        DenoisingAutoencoder { encoder, visible_bias }
+        assert_eq!(
+            visible_bias.len(),
+            encoder.n_in(),
+            "visible bias length ≠ n_visible"
+        );
+        DenoisingAutoencoder {
+            encoder,
+            visible_bias,
+        }
     }
 
     /// Number of visible units.
@@ -110,7 +125,13 @@ impl<T: Float> DenoisingAutoencoder<T> {
     /// Masking noise: each element set to 0 with probability ν, one uniform draw per element
     /// in row-major order. Shape unchanged.
     pub fn corrupt<R: Rng + ?Sized>(x: &Matrix<T>, corruption: f64, rng: &mut R) -> Matrix<T> {
-        x.map(|v| if rng.gen::<f64>() < corruption { T::ZERO } else { v })
+        x.map(|v| {
+            if rng.gen::<f64>() < corruption {
+                T::ZERO
+            } else {
+                v
+            }
+        })
     }
 
     /// y = σ(x Wᵀ + b): `(n_samples, n_visible) → (n_samples, n_hidden)`.
@@ -181,9 +202,20 @@ impl<T: Float> DenoisingAutoencoder<T> {
         // tied weights: encoder term δʰᵀ x̃ plus decoder term yᵀ δᵛ
         let enc = linear_gradients(&delta_h, corrupted);
         let mut weights = enc.weights;
-        gemm(T::ONE, &y, Trans::T, &delta_v, Trans::N, T::ONE, &mut weights);
-        let grads =
-            RbmGradients { weights, hidden_bias: enc.bias, visible_bias: delta_v.col_sums() };
+        gemm(
+            T::ONE,
+            &y,
+            Trans::T,
+            &delta_v,
+            Trans::N,
+            T::ONE,
+            &mut weights,
+        );
+        let grads = RbmGradients {
+            weights,
+            hidden_bias: enc.bias,
+            visible_bias: delta_v.col_sums(),
+        };
         (loss, grads)
     }
 
@@ -224,7 +256,12 @@ impl<T: Float> DenoisingAutoencoder<T> {
 
 /// Mean over rows of Σᵢ softplus(aᵢ) − xᵢ aᵢ, the cross-entropy of x against σ(a).
 fn cross_entropy_from_logits<T: Float>(x: &Matrix<T>, a: &Matrix<T>) -> T {
-    let total: T = x.as_slice().iter().zip(a.as_slice()).map(|(&x, &a)| softplus(a) - x * a).sum();
+    let total: T = x
+        .as_slice()
+        .iter()
+        .zip(a.as_slice())
+        .map(|(&x, &a)| softplus(a) - x * a)
+        .sum();
     total / T::from_f64(x.rows().max(1) as f64)
 }
 
@@ -307,7 +344,11 @@ mod tests {
     fn training_lowers_the_loss() {
         let mut rng = ChaCha8Rng::seed_from_u64(9);
         let mut d = DenoisingAutoencoder::<f64>::new(12, 6, &mut rng).unwrap();
-        let data = Matrix::from_fn(40, 12, |i, j| if (j < 6) == (i % 2 == 0) { 1.0 } else { 0.0 });
+        let data = Matrix::from_fn(
+            40,
+            12,
+            |i, j| if (j < 6) == (i % 2 == 0) { 1.0 } else { 0.0 },
+        );
         let params = DaParams::new(0.5, 0.2).unwrap();
         let first = d.train_batch(&data, &params, &mut rng);
         for _ in 0..500 {

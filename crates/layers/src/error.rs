@@ -29,7 +29,11 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::ZeroSize { name } => write!(f, "{name} must be at least 1, got 0"),
-            Error::InvalidHyperparameter { name, value, expected } => {
+            Error::InvalidHyperparameter {
+                name,
+                value,
+                expected,
+            } => {
                 write!(f, "{name} = {value} is invalid: expected {expected}")
             }
         }
@@ -43,7 +47,11 @@ pub(crate) fn check_positive(name: &'static str, value: f64) -> Result<()> {
     if value.is_finite() && value > 0.0 {
         Ok(())
     } else {
-        Err(Error::InvalidHyperparameter { name, value, expected: "a finite number > 0" })
+        Err(Error::InvalidHyperparameter {
+            name,
+            value,
+            expected: "a finite number > 0",
+        })
     }
 }
 

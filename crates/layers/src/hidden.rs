@@ -41,7 +41,10 @@ impl<T: Float> HiddenLayer<T> {
         check_size("n_out", n_out)?;
         let a = 1.0 / n_in as f64;
         let weights = Matrix::from_fn(n_out, n_in, |_, _| T::from_f64(rng.gen_range(-a..a)));
-        Ok(HiddenLayer { weights, bias: vec![T::ZERO; n_out] })
+        Ok(HiddenLayer {
+            weights,
+            bias: vec![T::ZERO; n_out],
+        })
     }
 
     /// A layer from given parameters.
@@ -50,7 +53,11 @@ impl<T: Float> HiddenLayer<T> {
     /// If `bias.len() ≠ weights.rows()`.
     #[track_caller]
     pub fn from_parts(weights: Matrix<T>, bias: Vec<T>) -> Self {
-        assert_eq!(bias.len(), weights.rows(), "bias length ≠ number of weight rows");
+        assert_eq!(
+            bias.len(),
+            weights.rows(),
+            "bias length ≠ number of weight rows"
+        );
         HiddenLayer { weights, bias }
     }
 
@@ -149,7 +156,10 @@ impl<T: Float> HiddenLayer<T> {
 pub(crate) fn linear_gradients<T: Float>(delta: &Matrix<T>, x: &Matrix<T>) -> LinearGradients<T> {
     let mut weights = Matrix::zeros(delta.cols(), x.cols());
     gemm(T::ONE, delta, Trans::T, x, Trans::N, T::ZERO, &mut weights);
-    LinearGradients { weights, bias: delta.col_sums() }
+    LinearGradients {
+        weights,
+        bias: delta.col_sums(),
+    }
 }
 
 #[cfg(test)]
@@ -161,14 +171,22 @@ mod tests {
     /// L = Σ c ⊙ y for a fixed matrix c, so ∂L/∂y = c.
     fn loss(layer: &HiddenLayer<f64>, x: &Matrix<f64>, c: &Matrix<f64>) -> f64 {
         let y = layer.forward(x);
-        y.as_slice().iter().zip(c.as_slice()).map(|(a, b)| a * b).sum()
+        y.as_slice()
+            .iter()
+            .zip(c.as_slice())
+            .map(|(a, b)| a * b)
+            .sum()
     }
 
     #[test]
     fn init_is_uniform_within_one_over_n_in_with_zero_bias() {
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let layer = HiddenLayer::<f64>::new(50, 40, &mut rng).unwrap();
-        assert!(layer.weights().as_slice().iter().all(|w| w.abs() <= 1.0 / 50.0));
+        assert!(layer
+            .weights()
+            .as_slice()
+            .iter()
+            .all(|w| w.abs() <= 1.0 / 50.0));
         assert!(layer.bias().iter().all(|&b| b == 0.0));
         assert!(HiddenLayer::<f64>::new(0, 3, &mut rng).is_err());
     }

@@ -33,6 +33,20 @@ impl<T: Float> LogisticRegression<T> {
         })
     }
 
+    /// A classifier from given parameters.
+    ///
+    /// # Panics
+    /// If `bias.len() ≠ weights.rows()`.
+    #[track_caller]
+    pub fn from_parts(weights: Matrix<T>, bias: Vec<T>) -> Self {
+        assert_eq!(
+            bias.len(),
+            weights.rows(),
+            "bias length ≠ number of classes"
+        );
+        LogisticRegression { weights, bias }
+    }
+
     /// Number of inputs.
     pub fn n_in(&self) -> usize {
         self.weights.cols()
@@ -88,7 +102,11 @@ impl<T: Float> LogisticRegression<T> {
             return T::ZERO;
         }
         let tiny = T::from_f64(f64::from(f32::MIN_POSITIVE));
-        let total: T = labels.iter().enumerate().map(|(n, &y)| -probs[(n, y)].max(tiny).ln()).sum();
+        let total: T = labels
+            .iter()
+            .enumerate()
+            .map(|(n, &y)| -probs[(n, y)].max(tiny).ln())
+            .sum();
         total / T::from_f64(labels.len() as f64)
     }
 

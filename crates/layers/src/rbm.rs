@@ -1,15 +1,17 @@
 //! A Bernoulli–Bernoulli Restricted Boltzmann Machine trained by contrastive divergence.
 //!
 //! Energy of binary visible units v (length `n_visible`) and hidden units h (`n_hidden`):
-//! E(v, h) = −cᵀv − bᵀh − hᵀ W v, with W `(n_hidden, n_visible)`, hidden bias b and visible
-//! bias c. Its conditionals factorise: p(hⱼ = 1 | v) = σ(bⱼ + Wⱼ· v) and
-//! p(vᵢ = 1 | h) = σ(cᵢ + Σⱼ hⱼ Wⱼᵢ). Free energy: F(v) = −cᵀv − Σⱼ softplus(bⱼ + Wⱼ· v).
+//! E(v, h) = −cᵀv − bᵀh − hᵀ W v, with W `(n_hidden, n_visible)`, hidden bias b and
+//! visible bias c. Its conditionals factorise: p(hⱼ = 1 | v) = σ(bⱼ + Wⱼ· v) and
+//! p(vᵢ = 1 | h) = σ(cᵢ + Σⱼ hⱼ Wⱼᵢ).
+//! Free energy: F(v) = −cᵀv − Σⱼ softplus(bⱼ + Wⱼ· v).
 //!
 //! CD-k on a minibatch V⁺ of B rows (Hinton 2002, as in Sugomori's book):
 //! - positive phase: H⁺ = p(h | V⁺), the hidden *probabilities*;
 //! - Gibbs chain: start from a sample of H⁺, alternate v ~ p(v | h), h ~ p(h | v) k times,
 //!   ending with the visible sample V⁻ and its hidden probabilities H⁻;
-//! - update: W += η (H⁺ᵀV⁺ − H⁻ᵀV⁻) / B, b += η Σ(H⁺ − H⁻) / B, c += η Σ(V⁺ − V⁻) / B.
+//! - update: W += η (H⁺ᵀV⁺ − H⁻ᵀV⁻) / B, b += η Σ(H⁺ − H⁻) / B and
+//!   c += η Σ(V⁺ − V⁻) / B.
 //!
 //! That update is minus η times the gradient of the contrastive objective
 //! mean F(V⁺) − mean F(V⁻) with V⁻ held fixed, which is how [`Rbm::cd_gradient`] is
@@ -84,7 +86,10 @@ impl<T: Float> Rbm<T> {
         check_size("n_visible", n_visible)?;
         check_size("n_hidden", n_hidden)?;
         let hidden = HiddenLayer::new(n_visible, n_hidden, rng)?;
-        Ok(Rbm { hidden, visible_bias: vec![T::ZERO; n_visible] })
+        Ok(Rbm {
+            hidden,
+            visible_bias: vec![T::ZERO; n_visible],
+        })
     }
 
     /// An RBM from its parameters.
@@ -93,8 +98,15 @@ impl<T: Float> Rbm<T> {
     /// If `visible_bias.len() ≠ hidden.n_in()`.
     #[track_caller]
     pub fn from_parts(hidden: HiddenLayer<T>, visible_bias: Vec<T>) -> Self {
-        assert_eq!(visible_bias.len(), hidden.n_in(), "visible bias length ≠ n_visible");
-        Rbm { hidden, visible_bias }
+        assert_eq!(
+            visible_bias.len(),
+            hidden.n_in(),
+            "visible bias length ≠ n_visible"
+        );
+        Rbm {
+            hidden,
+            visible_bias,
+        }
     }
 
     /// Number of visible units.
@@ -152,7 +164,9 @@ impl<T: Float> Rbm<T> {
         self.visible_probabilities(&self.hidden_probabilities(v))
     }
 
-    /// F(v) = −cᵀv − Σⱼ softplus(bⱼ + Wⱼ· v) for each row: a vector of length `n_samples`.
+    /// F(v) = −cᵀv − Σⱼ softplus(bⱼ + Wⱼ· v) for each row.
+    ///
+    /// Returns a vector of length `n_samples`.
     ///
     /// # Panics
     /// If `v.cols() ≠ n_visible`.
@@ -161,14 +175,19 @@ impl<T: Float> Rbm<T> {
         let z = self.hidden.pre_activation(v);
         (0..v.rows())
             .map(|n| {
-                let visible: T = v.row(n).iter().zip(&self.visible_bias).map(|(&x, &c)| x * c).sum();
+                let visible: T = v
+                    .row(n)
+                    .iter()
+                    .zip(&self.visible_bias)
+                    .map(|(&x, &c)| x * c)
+                    .sum();
                 let hidden: T = z.row(n).iter().map(|&x| softplus(x)).sum();
                 -visible - hidden
             })
             .collect()
     }
 
-    /// Gradient of mean F(V⁺) − mean F(V⁻) with V⁻ held fixed (the CD-k direction, negated).
+    /// Gradient of mean F(V⁺) − mean F(V⁻), V⁻ held fixed: the CD-k direction, negated.
     ///
     /// Shapes: both batches `(B, n_visible)`, the same B.
     ///
@@ -199,8 +218,8 @@ impl<T: Float> Rbm<T> {
 
     /// One CD-k update on a minibatch `(B, n_visible)`; returns the reconstruction error.
     ///
-    /// The error is the mean over rows of Σᵢ (vᵢ − p(vᵢ | h))² at the chain's first visible
-    /// step, measured before the update.
+    /// The error is the mean over rows of Σᵢ (vᵢ − p(vᵢ | h))² at the chain's first
+    /// visible step, measured before the update.
     ///
     /// # Panics
     /// If `batch.cols() ≠ n_visible`.
@@ -239,7 +258,7 @@ impl<T: Float> Rbm<T> {
     }
 }
 
-/// (−⟨h v⟩⁺ + ⟨h v⟩⁻, −⟨h⟩⁺ + ⟨h⟩⁻, −⟨v⟩⁺ + ⟨v⟩⁻), each averaged over the B rows.
+/// Negative minus positive statistics of h vᵀ, h and v, each a mean over the B rows.
 fn cd_statistics<T: Float>(
     v_pos: &Matrix<T>,
     h_pos: &Matrix<T>,
@@ -248,8 +267,24 @@ fn cd_statistics<T: Float>(
 ) -> RbmGradients<T> {
     let inv_b = T::ONE / T::from_f64(v_pos.rows().max(1) as f64);
     let mut weights = Matrix::zeros(h_pos.cols(), v_pos.cols());
-    gemm(-inv_b, h_pos, Trans::T, v_pos, Trans::N, T::ZERO, &mut weights);
-    gemm(inv_b, h_neg, Trans::T, v_neg, Trans::N, T::ONE, &mut weights);
+    gemm(
+        -inv_b,
+        h_pos,
+        Trans::T,
+        v_pos,
+        Trans::N,
+        T::ZERO,
+        &mut weights,
+    );
+    gemm(
+        inv_b,
+        h_neg,
+        Trans::T,
+        v_neg,
+        Trans::N,
+        T::ONE,
+        &mut weights,
+    );
     let mean_difference = |pos: &Matrix<T>, neg: &Matrix<T>| -> Vec<T> {
         let (p, n) = (pos.col_sums(), neg.col_sums());
         p.iter().zip(&n).map(|(&a, &b)| (b - a) * inv_b).collect()
@@ -263,7 +298,12 @@ fn cd_statistics<T: Float>(
 
 /// Mean over rows of Σⱼ (xᵢⱼ − yᵢⱼ)².
 pub(crate) fn squared_error<T: Float>(x: &Matrix<T>, y: &Matrix<T>) -> T {
-    let total: T = x.as_slice().iter().zip(y.as_slice()).map(|(&a, &b)| (a - b) * (a - b)).sum();
+    let total: T = x
+        .as_slice()
+        .iter()
+        .zip(y.as_slice())
+        .map(|(&a, &b)| (a - b) * (a - b))
+        .sum();
     total / T::from_f64(x.rows().max(1) as f64)
 }
 
@@ -311,9 +351,11 @@ mod tests {
                 let h: Vec<f64> = (0..4).map(|j| f64::from((code >> j) & 1)).collect();
                 let mut neg_energy: f64 =
                     (0..6).map(|i| r.visible_bias()[i] * v[(n, i)]).sum::<f64>();
-                for j in 0..4 {
-                    let wv: f64 = (0..6).map(|i| r.hidden_layer().weights()[(j, i)] * v[(n, i)]).sum();
-                    neg_energy += h[j] * (r.hidden_layer().bias()[j] + wv);
+                for (j, &hj) in h.iter().enumerate() {
+                    let wv: f64 = (0..6)
+                        .map(|i| r.hidden_layer().weights()[(j, i)] * v[(n, i)])
+                        .sum();
+                    neg_energy += hj * (r.hidden_layer().bias()[j] + wv);
                 }
                 z += neg_energy.exp();
             }
@@ -336,7 +378,11 @@ mod tests {
         for idx in 0..24 {
             let up = perturbed(&|p| p.hidden.parts_mut().0.as_mut_slice()[idx] += h);
             let down = perturbed(&|p| p.hidden.parts_mut().0.as_mut_slice()[idx] -= h);
-            approx::assert_abs_diff_eq!(g.weights.as_slice()[idx], (up - down) / (2.0 * h), epsilon = 1e-8);
+            approx::assert_abs_diff_eq!(
+                g.weights.as_slice()[idx],
+                (up - down) / (2.0 * h),
+                epsilon = 1e-8
+            );
         }
         for j in 0..4 {
             let up = perturbed(&|p| p.hidden.parts_mut().1[j] += h);
@@ -364,7 +410,11 @@ mod tests {
         let run = |seed: u64| {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             let mut r = Rbm::<f64>::new(12, 6, &mut rng).unwrap();
-            let data = Matrix::from_fn(40, 12, |i, j| if (j < 6) == (i % 2 == 0) { 1.0 } else { 0.0 });
+            let data = Matrix::from_fn(
+                40,
+                12,
+                |i, j| if (j < 6) == (i % 2 == 0) { 1.0 } else { 0.0 },
+            );
             let params = CdParams::new(0.1, 2).unwrap();
             let first = r.contrastive_divergence(&data, &params, &mut rng);
             let mut last = first;

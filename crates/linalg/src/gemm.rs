@@ -154,7 +154,12 @@ fn dot<T: Float>(x: &[T], y: &[T]) -> T {
     for p in chunks * 8..x.len() {
         tail += x[p] * y[p];
     }
-    let halves = [acc[0] + acc[4], acc[1] + acc[5], acc[2] + acc[6], acc[3] + acc[7]];
+    let halves = [
+        acc[0] + acc[4],
+        acc[1] + acc[5],
+        acc[2] + acc[6],
+        acc[3] + acc[7],
+    ];
     (halves[0] + halves[2]) + (halves[1] + halves[3]) + tail
 }
 
@@ -166,8 +171,8 @@ fn gemm_nt<T: Float>(alpha: T, a: &Matrix<T>, b: &Matrix<T>, c: &mut Matrix<T>) 
         for i in 0..a.rows() {
             let a_row = a.row(i);
             let c_row = c.row_mut(i);
-            for j in j0..j1 {
-                c_row[j] += alpha * dot(a_row, b.row(j));
+            for (j, c) in c_row.iter_mut().enumerate().take(j1).skip(j0) {
+                *c += alpha * dot(a_row, b.row(j));
             }
         }
     }
@@ -225,7 +230,9 @@ mod tests {
         let bt = |p: usize, j: usize| if tb == Trans::N { b[(p, j)] } else { b[(j, p)] };
         let (m, k) = op_shape(a, ta);
         let (_, n) = op_shape(b, tb);
-        Matrix::from_fn(m, n, |i, j| alpha * (0..k).map(|p| at(i, p) * bt(p, j)).sum::<f64>())
+        Matrix::from_fn(m, n, |i, j| {
+            alpha * (0..k).map(|p| at(i, p) * bt(p, j)).sum::<f64>()
+        })
     }
 
     fn stored(rows: usize, cols: usize, t: Trans, rng: &mut ChaCha8Rng) -> Matrix<f64> {
@@ -236,8 +243,12 @@ mod tests {
     }
 
     const SIZES: [usize; 7] = [0, 1, 2, 7, 33, 130, 257];
-    const FORMS: [(Trans, Trans); 4] =
-        [(Trans::N, Trans::N), (Trans::N, Trans::T), (Trans::T, Trans::N), (Trans::T, Trans::T)];
+    const FORMS: [(Trans, Trans); 4] = [
+        (Trans::N, Trans::N),
+        (Trans::N, Trans::T),
+        (Trans::T, Trans::N),
+        (Trans::T, Trans::T),
+    ];
 
     #[test]
     fn every_form_matches_naive_with_beta_zero_never_reading_c() {
@@ -252,7 +263,12 @@ mod tests {
                         gemm(0.5, &a, ta, &b, tb, 0.0, &mut c);
                         let want = naive(0.5, &a, ta, &b, tb);
                         for (x, y) in c.as_slice().iter().zip(want.as_slice()) {
-                            approx::assert_relative_eq!(*x, *y, epsilon = 1e-12, max_relative = 1e-12);
+                            approx::assert_relative_eq!(
+                                *x,
+                                *y,
+                                epsilon = 1e-12,
+                                max_relative = 1e-12
+                            );
                         }
                     }
                 }

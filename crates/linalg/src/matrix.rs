@@ -26,7 +26,11 @@ impl<T: Float> Matrix<T> {
     /// If `rows × cols` overflows `usize`.
     pub fn filled(rows: usize, cols: usize, value: T) -> Self {
         let len = rows.checked_mul(cols).expect("matrix size overflows usize");
-        Matrix { rows, cols, data: vec![value; len] }
+        Matrix {
+            rows,
+            cols,
+            data: vec![value; len],
+        }
     }
 
     /// Wraps a row-major buffer of `rows × cols` values.
@@ -43,7 +47,11 @@ impl<T: Float> Matrix<T> {
     /// ```
     pub fn from_vec(rows: usize, cols: usize, data: Vec<T>) -> Result<Self> {
         if rows.checked_mul(cols) != Some(data.len()) {
-            return Err(Error::DataLength { rows, cols, len: data.len() });
+            return Err(Error::DataLength {
+                rows,
+                cols,
+                len: data.len(),
+            });
         }
         Ok(Matrix { rows, cols, data })
     }
@@ -126,13 +134,21 @@ impl<T: Float> Matrix<T> {
         for &i in indices {
             out.extend_from_slice(self.row(i));
         }
-        Matrix { rows: indices.len(), cols: self.cols, data: out }
+        Matrix {
+            rows: indices.len(),
+            cols: self.cols,
+            data: out,
+        }
     }
 
     /// A new matrix with `f` applied to every element, in row-major order.
     pub fn map(&self, mut f: impl FnMut(T) -> T) -> Self {
         let data = self.data.iter().map(|&x| f(x)).collect();
-        Matrix { rows: self.rows, cols: self.cols, data }
+        Matrix {
+            rows: self.rows,
+            cols: self.cols,
+            data,
+        }
     }
 
     /// Applies `f` to every element in place.
@@ -200,7 +216,9 @@ impl<T: Float> Matrix<T> {
 
     /// Σⱼ self[i, j] for each row i: a vector of length `rows`.
     pub fn row_sums(&self) -> Vec<T> {
-        (0..self.rows).map(|i| self.row(i).iter().copied().sum()).collect()
+        (0..self.rows)
+            .map(|i| self.row(i).iter().copied().sum())
+            .collect()
     }
 
     /// Σᵢⱼ self[i, j].
@@ -216,7 +234,11 @@ impl<T: Float> Matrix<T> {
     /// The same values converted to another float type.
     pub fn cast<U: Float>(&self) -> Matrix<U> {
         let data = self.data.iter().map(|&x| U::from_f64(x.to_f64())).collect();
-        Matrix { rows: self.rows, cols: self.cols, data }
+        Matrix {
+            rows: self.rows,
+            cols: self.cols,
+            data,
+        }
     }
 
     #[track_caller]
@@ -231,7 +253,11 @@ impl<T: Float> Index<(usize, usize)> for Matrix<T> {
     #[inline]
     #[track_caller]
     fn index(&self, (i, j): (usize, usize)) -> &T {
-        assert!(i < self.rows && j < self.cols, "index ({i}, {j}) out of {:?}", self.shape());
+        assert!(
+            i < self.rows && j < self.cols,
+            "index ({i}, {j}) out of {:?}",
+            self.shape()
+        );
         &self.data[i * self.cols + j]
     }
 }
@@ -240,7 +266,11 @@ impl<T: Float> IndexMut<(usize, usize)> for Matrix<T> {
     #[inline]
     #[track_caller]
     fn index_mut(&mut self, (i, j): (usize, usize)) -> &mut T {
-        assert!(i < self.rows && j < self.cols, "index ({i}, {j}) out of {:?}", self.shape());
+        assert!(
+            i < self.rows && j < self.cols,
+            "index ({i}, {j}) out of {:?}",
+            self.shape()
+        );
         &mut self.data[i * self.cols + j]
     }
 }
@@ -252,7 +282,14 @@ mod tests {
     #[test]
     fn from_vec_checks_length() {
         let err = Matrix::from_vec(2, 3, vec![0.0_f64; 5]).unwrap_err();
-        assert_eq!(err, Error::DataLength { rows: 2, cols: 3, len: 5 });
+        assert_eq!(
+            err,
+            Error::DataLength {
+                rows: 2,
+                cols: 3,
+                len: 5
+            }
+        );
         assert!(err.to_string().contains("needs 6 values"));
     }
 

@@ -1,0 +1,317 @@
+//! Training configurations, with the book's values as defaults, and their validation.
+//!
+//! The public structs are plain data a caller fills in; a model's constructor validates them
+//! once into private checked forms, so a training loop never fails on configuration.
+
+use crate::error::{Error, Result};
+use layerwise_layers::{CdParams, DaParams};
+
+/// How the input of layer ℓ ≥ 2 is computed from the layers below during pretraining.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Propagation {
+    /// Binary samples h ~ p(h | input) at every layer, drawn afresh for each minibatch (the
+    /// book's way, the default for a DBN).
+    Sample,
+    /// Mean activations σ(x Wᵀ + b), computed once per layer (the Theano tutorial's way, the
+    /// default for an SDA).
+    Mean,
+}
+
+/// Which parameters supervised fine-tuning changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FinetuneMode {
+    /// Backpropagation through every hidden layer and the logistic layer (the book's way).
+    Full,
+    /// Only the logistic layer learns, on the frozen features of the hidden stack.
+    TopOnly,
+}
+
+/// Supervised fine-tuning by minibatch gradient descent on the softmax cross-entropy.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FinetuneConfig {
+    /// Passes over the labelled data.
+    pub epochs: usize,
+    /// Learning rate η₀ of the first epoch.
+    pub learning_rate: f64,
+    /// Per-epoch decay: epoch e uses η₀ · decayᵉ; in (0, 1].
+    pub lr_decay: f64,
+    /// Rows per minibatch; the last, smaller minibatch is trained on too.
+    pub batch_size: usize,
+    /// Which parameters learn.
+    pub mode: FinetuneMode,
+}
+
+impl Default for FinetuneConfig {
+    /// The book's: 1000 epochs, η₀ = 0.15 decayed ×0.98 per epoch, minibatch 50, full.
+    fn default() -> Self {
+        FinetuneConfig {
+            epochs: 1000,
+            learning_rate: 0.15,
+            lr_decay: 0.98,
+            batch_size: 50,
+            mode: FinetuneMode::Full,
+        }
+    }
+}
+
+/// Greedy CD-k pretraining of each RBM of a DBN.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RbmPretrainConfig {
+    /// Passes over the data for each layer (0 skips pretraining).
+    pub epochs: usize,
+    /// Learning rate η.
+    pub learning_rate: f64,
+    /// Gibbs steps per update (k of CD-k).
+    pub k: usize,
+    /// Rows per minibatch.
+    pub batch_size: usize,
+}
+
+impl Default for RbmPretrainConfig {
+    /// The book's: 1000 epochs, η = 0.2, k = 1, minibatch 50.
+    fn default() -> Self {
+        RbmPretrainConfig {
+            epochs: 1000,
+            learning_rate: 0.2,
+            k: 1,
+            batch_size: 50,
+        }
+    }
+}
+
+/// Greedy pretraining of each denoising autoencoder of an SDA.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DaPretrainConfig {
+    /// Passes over the data for each layer (0 skips pretraining).
+    pub epochs: usize,
+    /// Learning rate η.
+    pub learning_rate: f64,
+    /// Probability that masking noise zeroes an input, in [0, 1).
+    pub corruption: f64,
+    /// Rows per minibatch.
+    pub batch_size: usize,
+}
+
+impl Default for DaPretrainConfig {
+    /// The book's: 1000 epochs, η = 0.2, corruption 0.3, minibatch 50.
+    fn default() -> Self {
+        DaPretrainConfig {
+            epochs: 1000,
+            learning_rate: 0.2,
+            corruption: 0.3,
+            batch_size: 50,
+        }
+    }
+}
+
+/// Everything that defines a DBN and its training.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DbnConfig {
+    /// Hidden layer sizes, bottom first; at least one.
+    pub hidden_sizes: Vec<usize>,
+    /// Pretraining of the RBMs.
+    pub pretrain: RbmPretrainConfig,
+    /// Fine-tuning of the whole classifier.
+    pub finetune: FinetuneConfig,
+    /// How layer ℓ ≥ 2 sees the data during pretraining.
+    pub propagation: Propagation,
+}
+
+impl Default for DbnConfig {
+    /// The book's network: two hidden layers of 20, sampled propagation.
+    fn default() -> Self {
+        DbnConfig {
+            hidden_sizes: vec![20, 20],
+            pretrain: RbmPretrainConfig::default(),
+            finetune: FinetuneConfig::default(),
+            propagation: Propagation::Sample,
+        }
+    }
+}
+
+/// Everything that defines an SDA and its training.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SdaConfig {
+    /// Hidden layer sizes, bottom first; at least one.
+    pub hidden_sizes: Vec<usize>,
+    /// Pretraining of the denoising autoencoders.
+    pub pretrain: DaPretrainConfig,
+    /// Fine-tuning of the whole classifier.
+    pub finetune: FinetuneConfig,
+    /// How layer ℓ ≥ 2 sees the data during pretraining.
+    pub propagation: Propagation,
+}
+
+impl Default for SdaConfig {
+    /// The book's network: two hidden layers of 20, mean propagation.
+    fn default() -> Self {
+        SdaConfig {
+            hidden_sizes: vec![20, 20],
+            pretrain: DaPretrainConfig::default(),
+            finetune: FinetuneConfig::default(),
+            propagation: Propagation::Mean,
+        }
+    }
+}
+
+/// Everything that defines a randomly initialised MLP and its training.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MlpConfig {
+    /// Hidden layer sizes, bottom first; may be empty (plain logistic regression).
+    pub hidden_sizes: Vec<usize>,
+    /// Supervised training.
+    pub finetune: FinetuneConfig,
+}
+
+impl Default for MlpConfig {
+    /// The book's network shape and fine-tuning schedule, without pretraining.
+    fn default() -> Self {
+        MlpConfig {
+            hidden_sizes: vec![20, 20],
+            finetune: FinetuneConfig::default(),
+        }
+    }
+}
+
+/// [`FinetuneConfig`] once validated.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct CheckedFinetune {
+    pub(crate) epochs: usize,
+    pub(crate) learning_rate: f64,
+    pub(crate) lr_decay: f64,
+    pub(crate) batch_size: usize,
+    pub(crate) mode: FinetuneMode,
+}
+
+impl FinetuneConfig {
+    pub(crate) fn check(&self) -> Result<CheckedFinetune> {
+        positive("finetune.learning_rate", self.learning_rate)?;
+        if !(self.lr_decay > 0.0 && self.lr_decay <= 1.0) {
+            return Err(invalid(
+                "finetune.lr_decay",
+                self.lr_decay,
+                "a factor in (0, 1]",
+            ));
+        }
+        batch("finetune.batch_size", self.batch_size)?;
+        Ok(CheckedFinetune {
+            epochs: self.epochs,
+            learning_rate: self.learning_rate,
+            lr_decay: self.lr_decay,
+            batch_size: self.batch_size,
+            mode: self.mode,
+        })
+    }
+}
+
+impl RbmPretrainConfig {
+    pub(crate) fn check(&self) -> Result<CdParams> {
+        positive("pretrain.learning_rate", self.learning_rate)?;
+        if self.k == 0 {
+            return Err(invalid("pretrain.k", 0, "at least 1 Gibbs step"));
+        }
+        batch("pretrain.batch_size", self.batch_size)?;
+        Ok(CdParams::new(self.learning_rate, self.k)?)
+    }
+}
+
+impl DaPretrainConfig {
+    pub(crate) fn check(&self) -> Result<DaParams> {
+        positive("pretrain.learning_rate", self.learning_rate)?;
+        if !(0.0..1.0).contains(&self.corruption) {
+            return Err(invalid(
+                "pretrain.corruption",
+                self.corruption,
+                "a probability in [0, 1)",
+            ));
+        }
+        batch("pretrain.batch_size", self.batch_size)?;
+        Ok(DaParams::new(self.learning_rate, self.corruption)?)
+    }
+}
+
+/// Checks sizes of the input, the classes and each hidden layer (at least one unless
+/// `allow_none`).
+pub(crate) fn check_shape(
+    n_inputs: usize,
+    n_classes: usize,
+    hidden_sizes: &[usize],
+    allow_none: bool,
+) -> Result<()> {
+    if n_inputs == 0 {
+        return Err(invalid("n_inputs", 0, "at least 1"));
+    }
+    if n_classes < 2 {
+        return Err(invalid("n_classes", n_classes, "at least 2"));
+    }
+    if hidden_sizes.is_empty() && !allow_none {
+        return Err(invalid("hidden_sizes", "[]", "at least one hidden layer"));
+    }
+    if hidden_sizes.contains(&0) {
+        return Err(invalid(
+            "hidden_sizes",
+            format!("{hidden_sizes:?}"),
+            "sizes of at least 1",
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn positive(name: &'static str, value: f64) -> Result<()> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(invalid(name, value, "a finite number > 0"))
+    }
+}
+
+pub(crate) fn batch(name: &'static str, value: usize) -> Result<()> {
+    if value == 0 {
+        Err(invalid(name, 0, "at least 1"))
+    } else {
+        Ok(())
+    }
+}
+
+pub(crate) fn invalid(name: &'static str, value: impl ToString, expected: &'static str) -> Error {
+    Error::InvalidConfig {
+        name,
+        value: value.to_string(),
+        expected,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_values_are_named() {
+        let mut f = FinetuneConfig {
+            learning_rate: -0.5,
+            ..FinetuneConfig::default()
+        };
+        let e = f.check().unwrap_err().to_string();
+        assert!(e.contains("finetune.learning_rate = -0.5"), "{e}");
+        f.learning_rate = 0.1;
+        f.lr_decay = 1.5;
+        assert!(f
+            .check()
+            .unwrap_err()
+            .to_string()
+            .contains("lr_decay = 1.5"));
+        f.lr_decay = 1.0;
+        f.batch_size = 0;
+        assert!(f
+            .check()
+            .unwrap_err()
+            .to_string()
+            .contains("batch_size = 0"));
+        assert!(check_shape(60, 3, &[], false).is_err());
+        assert!(check_shape(60, 3, &[], true).is_ok());
+        assert!(check_shape(60, 3, &[20, 0], false)
+            .unwrap_err()
+            .to_string()
+            .contains("[20, 0]"));
+    }
+}

@@ -1,0 +1,105 @@
+//! The crate's error type.
+
+use std::fmt;
+
+/// What went wrong when building, training or applying a model.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Error {
+    /// A configuration value is outside its valid range.
+    InvalidConfig {
+        /// The parameter, e.g. `"finetune.learning_rate"`.
+        name: &'static str,
+        /// The value given, as written.
+        value: String,
+        /// What it must be, in words.
+        expected: &'static str,
+    },
+    /// A layer could not be built or its parameters were rejected.
+    Layer(layerwise_layers::Error),
+    /// Data with the wrong number of features for the model.
+    FeatureMismatch {
+        /// What the model's input layer takes.
+        expected: usize,
+        /// What the data has.
+        found: usize,
+    },
+    /// A data set with a different number of classes than the model's output layer.
+    ClassMismatch {
+        /// The model's number of classes.
+        expected: usize,
+        /// The data set's number of classes.
+        found: usize,
+    },
+    /// Training produced a non-finite loss.
+    NonFinite {
+        /// `"pretraining"` or `"fine-tuning"`.
+        phase: &'static str,
+        /// The layer (0 is the bottom one) during pretraining.
+        layer: Option<usize>,
+        /// The epoch (0-based).
+        epoch: usize,
+    },
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidConfig {
+                name,
+                value,
+                expected,
+            } => {
+                write!(f, "{name} = {value} is invalid: expected {expected}")
+            }
+            Error::Layer(e) => write!(f, "layer: {e}"),
+            Error::FeatureMismatch { expected, found } => {
+                write!(
+                    f,
+                    "the model takes {expected} features, the data has {found}"
+                )
+            }
+            Error::ClassMismatch { expected, found } => {
+                write!(f, "the model has {expected} classes, the data set {found}")
+            }
+            Error::NonFinite {
+                phase,
+                layer: Some(l),
+                epoch,
+            } => {
+                write!(
+                    f,
+                    "{phase} of layer {l} diverged at epoch {epoch}: the loss is not finite"
+                )
+            }
+            Error::NonFinite {
+                phase,
+                layer: None,
+                epoch,
+            } => {
+                write!(
+                    f,
+                    "{phase} diverged at epoch {epoch}: the loss is not finite"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Layer(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<layerwise_layers::Error> for Error {
+    fn from(e: layerwise_layers::Error) -> Self {
+        Error::Layer(e)
+    }
+}

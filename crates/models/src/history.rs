@@ -1,0 +1,36 @@
+//! What training reports back, epoch by epoch.
+
+/// One epoch of greedy pretraining of one layer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PretrainEpoch {
+    /// The layer trained, 0 being the bottom one.
+    pub layer: usize,
+    /// The epoch, from 0.
+    pub epoch: usize,
+    /// Mean over the rows of the epoch of the layer's training error: for an RBM the squared
+    /// reconstruction error Σᵢ (vᵢ − p(vᵢ | h))², for a denoising autoencoder its
+    /// cross-entropy against the clean input.
+    pub error: f64,
+}
+
+/// One epoch of supervised training.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FinetuneEpoch {
+    /// The epoch, from 0.
+    pub epoch: usize,
+    /// The learning rate used in this epoch.
+    pub learning_rate: f64,
+    /// Mean cross-entropy over the minibatches of the epoch, each measured before its step.
+    pub train_loss: f64,
+    /// Loss and accuracy on the validation set after the epoch, when one was given.
+    pub validation: Option<Validation>,
+}
+
+/// A model's performance on held-out data.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Validation {
+    /// Mean cross-entropy.
+    pub loss: f64,
+    /// Fraction of rows classified correctly, in [0, 1].
+    pub accuracy: f64,
+}

@@ -1,0 +1,38 @@
+//! Deep Belief Nets, Stacked Denoising Autoencoders and their MLP baseline.
+//!
+//! Each model is a stack of sigmoid layers under a softmax layer. A [`Dbn`] owns one
+//! [`layerwise_layers::Rbm`] per hidden layer and an [`Sda`] one
+//! [`layerwise_layers::DenoisingAutoencoder`]; each of those owns the
+//! [`layerwise_layers::HiddenLayer`] that the classifier uses, so the two phases train the
+//! same weights:
+//!
+//! 1. `pretrain` on unlabelled rows, greedily: layer ℓ learns from the data propagated
+//!    through layers 0..ℓ (sampled or mean activations, see [`Propagation`]);
+//! 2. `finetune` on a labelled [`layerwise_data::Dataset`] by backpropagation of the softmax
+//!    cross-entropy through every layer ([`FinetuneMode`]);
+//! 3. predict through the [`Classifier`] trait.
+//!
+//! Configurations ([`DbnConfig`], [`SdaConfig`], [`MlpConfig`]) default to the values of
+//! Sugomori's book and are validated once by the model's constructor. Training reports each
+//! epoch to a callback and returns the history; nothing is printed.
+#![deny(missing_docs)]
+
+mod classifier;
+mod config;
+mod dbn;
+mod error;
+mod history;
+mod mlp;
+mod sda;
+mod stack;
+
+pub use classifier::Classifier;
+pub use config::{
+    DaPretrainConfig, DbnConfig, FinetuneConfig, FinetuneMode, MlpConfig, Propagation,
+    RbmPretrainConfig, SdaConfig,
+};
+pub use dbn::Dbn;
+pub use error::{Error, Result};
+pub use history::{FinetuneEpoch, PretrainEpoch, Validation};
+pub use mlp::Mlp;
+pub use sda::Sda;

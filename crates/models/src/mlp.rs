@@ -1,0 +1,84 @@
+//! The multilayer perceptron baseline: the same sigmoid stack, randomly initialised.
+//!
+//! Hidden weights start uniform in ±1/n_in like the pretrained models' layers, so a
+//! comparison with a DBN or an SDA of the same shape isolates what pretraining buys. With no
+//! hidden layers it is plain multinomial logistic regression.
+
+use crate::classifier::Classifier;
+use crate::config::{check_shape, CheckedFinetune, MlpConfig};
+use crate::error::Result;
+use crate::history::FinetuneEpoch;
+use crate::stack;
+use layerwise_data::Dataset;
+use layerwise_layers::{HiddenLayer, LogisticRegression};
+use layerwise_linalg::Float;
+use rand::Rng;
+
+/// A multilayer perceptron classifier trained by backpropagation only.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mlp<T> {
+    hidden: Vec<HiddenLayer<T>>,
+    logistic: LogisticRegression<T>,
+    finetune: CheckedFinetune,
+}
+
+impl<T: Float> Mlp<T> {
+    /// An MLP `n_inputs → hidden_sizes… → n_classes` with random hidden weights.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidConfig`] or [`crate::Error::Layer`] naming the first bad value.
+    pub fn new<R: Rng + ?Sized>(
+        n_inputs: usize,
+        n_classes: usize,
+        config: &MlpConfig,
+        rng: &mut R,
+    ) -> Result<Self> {
+        check_shape(n_inputs, n_classes, &config.hidden_sizes, true)?;
+        let finetune = config.finetune.check()?;
+        let mut hidden = Vec::with_capacity(config.hidden_sizes.len());
+        let mut n_in = n_inputs;
+        for &n_out in &config.hidden_sizes {
+            hidden.push(HiddenLayer::new(n_in, n_out, rng)?);
+            n_in = n_out;
+        }
+        let logistic = LogisticRegression::new(n_in, n_classes)?;
+        Ok(Mlp {
+            hidden,
+            logistic,
+            finetune,
+        })
+    }
+
+    /// Supervised training by backpropagation (or of the top layer only, as configured).
+    ///
+    /// # Errors
+    /// [`crate::Error::FeatureMismatch`] or [`crate::Error::ClassMismatch`] for data that does
+    /// not fit; [`crate::Error::NonFinite`] when the loss stops being finite.
+    pub fn train<R, F>(
+        &mut self,
+        train: &Dataset<T>,
+        validation: Option<&Dataset<T>>,
+        rng: &mut R,
+        mut on_epoch: F,
+    ) -> Result<Vec<FinetuneEpoch>>
+    where
+        R: Rng + ?Sized,
+        F: FnMut(&FinetuneEpoch),
+    {
+        let mut net = stack::Classifier {
+            hidden: self.hidden.iter_mut().collect(),
+            top: &mut self.logistic,
+        };
+        net.finetune(train, validation, &self.finetune, rng, &mut on_epoch)
+    }
+}
+
+impl<T: Float> Classifier<T> for Mlp<T> {
+    fn hidden_layers(&self) -> Vec<&HiddenLayer<T>> {
+        self.hidden.iter().collect()
+    }
+
+    fn logistic(&self) -> &LogisticRegression<T> {
+        &self.logistic
+    }
+}

@@ -1,0 +1,162 @@
+//! The Stacked Denoising Autoencoder: dAs pretrained greedily, then fine-tuned as one
+//! classifier.
+//!
+//! Vincent et al. (2010); Sugomori's book, chapter 3. Layer ℓ is a [`DenoisingAutoencoder`]
+//! whose encoder (weights and hidden bias) is the classifier's ℓ-th sigmoid layer.
+//! Input `(n_samples, n_inputs)`, values in [0, 1].
+
+use crate::classifier::Classifier;
+use crate::config::{check_shape, CheckedFinetune, Propagation, SdaConfig};
+use crate::error::Result;
+use crate::history::{FinetuneEpoch, PretrainEpoch};
+use crate::stack::{self, check_features, pretrain_stack, Pretrainable};
+use layerwise_data::Dataset;
+use layerwise_layers::{DaParams, DenoisingAutoencoder, HiddenLayer, LogisticRegression};
+use layerwise_linalg::{Float, Matrix};
+use rand::Rng;
+
+impl<T: Float> Pretrainable<T> for DenoisingAutoencoder<T> {
+    type Params = DaParams;
+
+    fn train_step<R: Rng + ?Sized>(&mut self, x: &Matrix<T>, p: &DaParams, rng: &mut R) -> T {
+        self.train_batch(x, p, rng)
+    }
+
+    fn hidden(&self) -> &HiddenLayer<T> {
+        self.hidden_layer()
+    }
+}
+
+/// A Stacked Denoising Autoencoder classifier.
+///
+/// # Examples
+/// ```
+/// use layerwise_data::{book_experiment, SyntheticConfig};
+/// use layerwise_models::{Classifier, Sda, SdaConfig};
+/// use rand::SeedableRng;
+///
+/// let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+/// let data = book_experiment::<f64, _>(&SyntheticConfig::default(), &mut rng).unwrap();
+/// let mut config = SdaConfig::default();
+/// config.pretrain.epochs = 20;
+/// config.finetune.epochs = 50;
+/// let mut sda = Sda::new(60, 3, &config, &mut rng).unwrap();
+/// sda.pretrain(&data.pretrain, &mut rng, |_| {}).unwrap();
+/// sda.finetune(&data.train, None, &mut rng, |_| {}).unwrap();
+/// assert!(sda.evaluate(&data.test).unwrap().accuracy > 0.9);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sda<T> {
+    autoencoders: Vec<DenoisingAutoencoder<T>>,
+    logistic: LogisticRegression<T>,
+    pretrain: (DaParams, usize, usize, Propagation),
+    finetune: CheckedFinetune,
+}
+
+impl<T: Float> Sda<T> {
+    /// A DBN `n_inputs → hidden_sizes… → n_classes` with freshly initialised layers.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidConfig`] or [`crate::Error::Layer`] naming the first bad value.
+    pub fn new<R: Rng + ?Sized>(
+        n_inputs: usize,
+        n_classes: usize,
+        config: &SdaConfig,
+        rng: &mut R,
+    ) -> Result<Self> {
+        check_shape(n_inputs, n_classes, &config.hidden_sizes, false)?;
+        let p = &config.pretrain;
+        let da = p.check()?;
+        let finetune = config.finetune.check()?;
+        let mut autoencoders = Vec::with_capacity(config.hidden_sizes.len());
+        let mut n_in = n_inputs;
+        for &n_hidden in &config.hidden_sizes {
+            autoencoders.push(DenoisingAutoencoder::new(n_in, n_hidden, rng)?);
+            n_in = n_hidden;
+        }
+        let logistic = LogisticRegression::new(n_in, n_classes)?;
+        let pretrain = (da, p.epochs, p.batch_size, config.propagation);
+        Ok(Sda {
+            autoencoders,
+            logistic,
+            pretrain,
+            finetune,
+        })
+    }
+
+    /// The denoising autoencoders, bottom first.
+    pub fn autoencoders(&self) -> &[DenoisingAutoencoder<T>] {
+        &self.autoencoders
+    }
+
+    /// Greedy pretraining of each denoising autoencoder on unlabelled data `(n_samples, n_inputs)`.
+    ///
+    /// `on_epoch` is called after every epoch of every layer; the same records are returned.
+    ///
+    /// # Errors
+    /// [`crate::Error::FeatureMismatch`] for data of the wrong width;
+    /// [`crate::Error::NonFinite`] when a layer's error stops being finite.
+    pub fn pretrain<R, F>(
+        &mut self,
+        x: &Matrix<T>,
+        rng: &mut R,
+        mut on_epoch: F,
+    ) -> Result<Vec<PretrainEpoch>>
+    where
+        R: Rng + ?Sized,
+        F: FnMut(&PretrainEpoch),
+    {
+        check_features(x, self.n_inputs())?;
+        let (da, epochs, batch, propagation) = self.pretrain;
+        pretrain_stack(
+            &mut self.autoencoders,
+            &da,
+            x,
+            (epochs, batch, propagation),
+            rng,
+            &mut on_epoch,
+        )
+    }
+
+    /// Supervised fine-tuning of the whole stack (or its top, as configured).
+    ///
+    /// `validation`, when given, is evaluated after each epoch.
+    ///
+    /// # Errors
+    /// [`crate::Error::FeatureMismatch`] or [`crate::Error::ClassMismatch`] for data that does
+    /// not fit; [`crate::Error::NonFinite`] when the loss stops being finite.
+    pub fn finetune<R, F>(
+        &mut self,
+        train: &Dataset<T>,
+        validation: Option<&Dataset<T>>,
+        rng: &mut R,
+        mut on_epoch: F,
+    ) -> Result<Vec<FinetuneEpoch>>
+    where
+        R: Rng + ?Sized,
+        F: FnMut(&FinetuneEpoch),
+    {
+        let mut net = stack::Classifier {
+            hidden: self
+                .autoencoders
+                .iter_mut()
+                .map(DenoisingAutoencoder::hidden_layer_mut)
+                .collect(),
+            top: &mut self.logistic,
+        };
+        net.finetune(train, validation, &self.finetune, rng, &mut on_epoch)
+    }
+}
+
+impl<T: Float> Classifier<T> for Sda<T> {
+    fn hidden_layers(&self) -> Vec<&HiddenLayer<T>> {
+        self.autoencoders
+            .iter()
+            .map(DenoisingAutoencoder::hidden_layer)
+            .collect()
+    }
+
+    fn logistic(&self) -> &LogisticRegression<T> {
+        &self.logistic
+    }
+}

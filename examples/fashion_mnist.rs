@@ -1,0 +1,199 @@
+//! Train a DBN or an SDA on Fashion-MNIST and report its test accuracy.
+//!
+//! `cargo run --release --example fashion_mnist -- --model dbn` (or `--model sda`); the data
+//! comes from Debian's package `dataset-fashion-mnist`, or from `--data-dir`.
+
+use clap::{Parser, ValueEnum};
+use layerwise::data::{load_mnist, Dataset, MnistSplit, FASHION_MNIST_CLASSES, FASHION_MNIST_DIR};
+use layerwise::metrics::{ConfusionMatrix, Report};
+use layerwise::models::{
+    Classifier, DaPretrainConfig, Dbn, DbnConfig, FinetuneConfig, FinetuneEpoch, FinetuneMode,
+    PretrainEpoch, Propagation, RbmPretrainConfig, Sda, SdaConfig,
+};
+use std::error::Error;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Model {
+    Dbn,
+    Sda,
+}
+
+/// Pretrain a stack on Fashion-MNIST, fine-tune it, and evaluate it on the test set.
+#[derive(Parser)]
+struct Args {
+    /// Which stack to train.
+    #[arg(long, value_enum, default_value_t = Model::Dbn)]
+    model: Model,
+    /// Folder holding the four IDX files (plain or .gz).
+    #[arg(long, default_value = FASHION_MNIST_DIR)]
+    data_dir: PathBuf,
+    /// Hidden layer sizes, bottom first.
+    #[arg(long, value_delimiter = ',', default_value = "500,250")]
+    hidden: Vec<usize>,
+    /// Pretraining epochs per layer.
+    #[arg(long, default_value_t = 3)]
+    pretrain_epochs: usize,
+    /// Pretraining learning rate.
+    #[arg(long, default_value_t = 0.05)]
+    pretrain_lr: f64,
+    /// Gibbs steps of CD-k (DBN).
+    #[arg(long, default_value_t = 1)]
+    k: usize,
+    /// Masking-noise level (SDA).
+    #[arg(long, default_value_t = 0.2)]
+    corruption: f64,
+    /// Fine-tuning epochs.
+    #[arg(long, default_value_t = 15)]
+    finetune_epochs: usize,
+    /// Fine-tuning learning rate of the first epoch.
+    #[arg(long, default_value_t = 0.2)]
+    finetune_lr: f64,
+    /// Per-epoch decay of the fine-tuning learning rate.
+    #[arg(long, default_value_t = 0.95)]
+    lr_decay: f64,
+    /// Rows per minibatch, in both phases.
+    #[arg(long, default_value_t = 50)]
+    batch_size: usize,
+    /// Fraction of the training set held out for validation.
+    #[arg(long, default_value_t = 0.1)]
+    validation: f64,
+    /// Seed of the one generator behind every random step.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+fn main() {
+    let args = Args::parse();
+    if let Err(e) = run(&args) {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn load(args: &Args, split: MnistSplit) -> Result<Dataset<f32>, Box<dyn Error>> {
+    load_mnist(&args.data_dir, split).map_err(|e| {
+        let hint = "install Debian's package dataset-fashion-mnist or pass --data-dir";
+        format!(
+            "cannot load Fashion-MNIST from {}: {e}\n({hint})",
+            args.data_dir.display()
+        )
+        .into()
+    })
+}
+
+fn run(args: &Args) -> Result<(), Box<dyn Error>> {
+    let mut rng = layerwise::seeded_rng(args.seed);
+    let (train_all, test) = (
+        load(args, MnistSplit::Train)?,
+        load(args, MnistSplit::Test)?,
+    );
+    let (train, validation) = train_all.split_validation(args.validation, &mut rng)?;
+    println!(
+        "Fashion-MNIST: {} training, {} validation, {} test rows; network {} → {:?} → 10",
+        train.n_samples(),
+        validation.n_samples(),
+        test.n_samples(),
+        train.n_features(),
+        args.hidden
+    );
+
+    let started = Instant::now();
+    let finetune = FinetuneConfig {
+        epochs: args.finetune_epochs,
+        learning_rate: args.finetune_lr,
+        lr_decay: args.lr_decay,
+        batch_size: args.batch_size,
+        mode: FinetuneMode::Full,
+    };
+    let validation_set = (validation.n_samples() > 0).then_some(&validation);
+    let model: Box<dyn Classifier<f32>> = match args.model {
+        Model::Dbn => {
+            let pretrain = RbmPretrainConfig {
+                epochs: args.pretrain_epochs,
+                learning_rate: args.pretrain_lr,
+                k: args.k,
+                batch_size: args.batch_size,
+            };
+            let hidden_sizes = args.hidden.clone();
+            let config = DbnConfig {
+                hidden_sizes,
+                pretrain,
+                finetune,
+                propagation: Propagation::Sample,
+            };
+            let mut dbn = Dbn::new(train.n_features(), 10, &config, &mut rng)?;
+            dbn.pretrain(train.features(), &mut rng, pretrain_printer(args))?;
+            dbn.finetune(&train, validation_set, &mut rng, finetune_printer(args))?;
+            Box::new(dbn)
+        }
+        Model::Sda => {
+            let pretrain = DaPretrainConfig {
+                epochs: args.pretrain_epochs,
+                learning_rate: args.pretrain_lr,
+                corruption: args.corruption,
+                batch_size: args.batch_size,
+            };
+            let hidden_sizes = args.hidden.clone();
+            let config = SdaConfig {
+                hidden_sizes,
+                pretrain,
+                finetune,
+                propagation: Propagation::Mean,
+            };
+            let mut sda = Sda::new(train.n_features(), 10, &config, &mut rng)?;
+            sda.pretrain(train.features(), &mut rng, pretrain_printer(args))?;
+            sda.finetune(&train, validation_set, &mut rng, finetune_printer(args))?;
+            Box::new(sda)
+        }
+    };
+    let seconds = started.elapsed().as_secs_f64();
+
+    let predicted = model.predict(test.features())?;
+    let cm = ConfusionMatrix::from_labels(test.labels(), &predicted, 10)?;
+    println!("Test accuracy: {:.1} %", 100.0 * cm.accuracy());
+    println!("{}", Report::new(&cm, Some(&FASHION_MNIST_CLASSES))?);
+    println!("Training time: {seconds:.1} s");
+    Ok(())
+}
+
+/// Prints one line per pretraining epoch with the time it took.
+fn pretrain_printer(args: &Args) -> impl FnMut(&PretrainEpoch) {
+    let (epochs, mut last) = (args.pretrain_epochs, Instant::now());
+    let what = match args.model {
+        Model::Dbn => "reconstruction error",
+        Model::Sda => "cross-entropy",
+    };
+    move |e| {
+        let layer = e.layer + 1;
+        let s = last.elapsed().as_secs_f64();
+        println!(
+            "pretrain layer {layer} epoch {}/{epochs}: {what} {:.4} ({s:.1} s)",
+            e.epoch + 1,
+            e.error
+        );
+        last = Instant::now();
+    }
+}
+
+/// Prints one line per fine-tuning epoch with the validation figures and the time it took.
+fn finetune_printer(args: &Args) -> impl FnMut(&FinetuneEpoch) {
+    let (epochs, mut last) = (args.finetune_epochs, Instant::now());
+    move |e| {
+        let s = last.elapsed().as_secs_f64();
+        let v = e.validation.map_or(String::new(), |v| {
+            format!(
+                ", validation loss {:.4}, accuracy {:.1} %",
+                v.loss,
+                100.0 * v.accuracy
+            )
+        });
+        println!(
+            "finetune epoch {}/{epochs}: loss {:.4}{v} ({s:.1} s)",
+            e.epoch + 1,
+            e.train_loss
+        );
+        last = Instant::now();
+    }
+}
