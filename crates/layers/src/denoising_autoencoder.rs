@@ -11,6 +11,7 @@
 //! - hidden error δʰ = (δᵛ Wᵀ) ⊙ Y ⊙ (1 − Y), summing over *all* visible units;
 //! - ∂L/∂W = δʰᵀ X̃ + Yᵀ δᵛ (encoder plus decoder use of W);
 //! - ∂L/∂b = Σ δʰ and ∂L/∂c = Σ δᵛ.
+//!
 //! Vincent et al. (2008); Sugomori's book, with its hidden-error sum fixed.
 
 use crate::activation::{sigmoid, softplus};
