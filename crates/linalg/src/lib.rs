@@ -21,8 +21,10 @@ mod error;
 mod float;
 mod gemm;
 mod matrix;
+mod parallel;
 
 pub use error::{Error, Result};
 pub use float::Float;
 pub use gemm::{gemm, matmul, Trans};
 pub use matrix::Matrix;
+pub use parallel::{set_threads, threads};

@@ -141,6 +141,33 @@ impl<T: Float> Matrix<T> {
         }
     }
 
+    /// Copies the rows named by `indices` into `out`, reshaping it to
+    /// `(indices.len(), cols)` and reusing its buffer.
+    ///
+    /// # Panics
+    /// If an index is `≥ rows`.
+    #[track_caller]
+    pub fn select_rows_into(&self, indices: &[usize], out: &mut Self) {
+        out.data.clear();
+        for &i in indices {
+            out.data.extend_from_slice(self.row(i));
+        }
+        out.rows = indices.len();
+        out.cols = self.cols;
+    }
+
+    /// Reshapes to `rows × cols`, reusing the buffer; the values are left unspecified (zero
+    /// where the buffer grows). For workspaces that are overwritten before they are read.
+    ///
+    /// # Panics
+    /// If `rows × cols` overflows `usize`.
+    pub fn reshape_uninit(&mut self, rows: usize, cols: usize) {
+        let len = rows.checked_mul(cols).expect("matrix size overflows usize");
+        self.data.resize(len, T::ZERO);
+        self.rows = rows;
+        self.cols = cols;
+    }
+
     /// A new matrix with `f` applied to every element, in row-major order.
     pub fn map(&self, mut f: impl FnMut(T) -> T) -> Self {
         let data = self.data.iter().map(|&x| f(x)).collect();
@@ -311,6 +338,17 @@ mod tests {
         let n = Matrix::<f64>::zeros(3, 0);
         assert_eq!(n.row_sums(), vec![0.0; 3]);
         assert!(n.col_sums().is_empty());
+    }
+
+    #[test]
+    fn select_rows_into_reuses_its_buffer() {
+        let m = Matrix::from_fn(4, 2, |i, j| (i * 2 + j) as f32);
+        let mut out = Matrix::zeros(3, 2);
+        m.select_rows_into(&[3, 1], &mut out);
+        assert_eq!(out.shape(), (2, 2));
+        assert_eq!(out.as_slice(), &[6.0, 7.0, 2.0, 3.0]);
+        out.reshape_uninit(1, 3);
+        assert_eq!(out.shape(), (1, 3));
     }
 
     #[test]

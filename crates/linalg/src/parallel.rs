@@ -1,0 +1,169 @@
+//! How many threads the kernels use, and deterministic row-parallel loops.
+//!
+//! The thread count comes from [`set_threads`] when it was called with n ≥ 1, else from the
+//! environment variable `LAYERWISE_THREADS`, else from the number of available cores. Work is
+//! split into contiguous blocks of rows, and every row is computed by the same code whatever
+//! block it lands in, so results never depend on the thread count.
+
+use crate::{Float, Matrix};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+/// 0 means "not set": fall back to the environment, then to the core count.
+static THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// Below this many elements a row loop stays on the calling thread.
+const MIN_PARALLEL_ELEMENTS: usize = 1 << 15;
+
+/// Sets the number of threads every kernel may use; 0 restores the default.
+pub fn set_threads(n: usize) {
+    THREADS.store(n, Ordering::Relaxed);
+}
+
+/// The number of threads the kernels use now (always ≥ 1).
+///
+/// # Examples
+/// ```
+/// layerwise_linalg::set_threads(2);
+/// assert_eq!(layerwise_linalg::threads(), 2);
+/// layerwise_linalg::set_threads(0);
+/// assert!(layerwise_linalg::threads() >= 1);
+/// ```
+pub fn threads() -> usize {
+    match THREADS.load(Ordering::Relaxed) {
+        0 => default_threads(),
+        n => n,
+    }
+}
+
+/// `LAYERWISE_THREADS` when it holds a number ≥ 1, else the available cores; read once.
+fn default_threads() -> usize {
+    static DEFAULT: OnceLock<usize> = OnceLock::new();
+    *DEFAULT.get_or_init(|| {
+        let from_env = std::env::var("LAYERWISE_THREADS")
+            .ok()
+            .and_then(|v| v.trim().parse().ok());
+        match from_env {
+            Some(n) if n >= 1 => n,
+            _ => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    })
+}
+
+/// How many threads to use for `work` units when each thread should get at least `min_work`.
+pub(crate) fn threads_for(work: usize, min_work: usize) -> usize {
+    (work / min_work.max(1)).clamp(1, threads())
+}
+
+/// Splits `0..n` into `parts` contiguous ranges whose lengths are multiples of `unit` (but
+/// the last), as even as possible.
+pub(crate) fn split(n: usize, parts: usize, unit: usize) -> Vec<std::ops::Range<usize>> {
+    let units = n.div_ceil(unit);
+    let parts = parts.clamp(1, units.max(1));
+    let mut ranges = Vec::with_capacity(parts);
+    let mut start_unit = 0;
+    for p in 0..parts {
+        let end_unit = start_unit + (units - start_unit) / (parts - p);
+        ranges.push((start_unit * unit).min(n)..(end_unit * unit).min(n));
+        start_unit = end_unit;
+    }
+    ranges
+}
+
+impl<T: Float> Matrix<T> {
+    /// Calls `f(i, row_i)` for every row, on up to [`threads`] threads.
+    ///
+    /// Each row is handed to `f` exactly once with its index, so a computation that depends
+    /// only on `i` and the row (a per-row random stream, say) gives the same result for any
+    /// thread count.
+    pub fn par_rows_mut(&mut self, f: impl Fn(usize, &mut [T]) + Sync) {
+        let cols = self.cols().max(1);
+        let n_threads = threads_for(self.as_slice().len(), MIN_PARALLEL_ELEMENTS);
+        let blocks = split(self.rows(), n_threads, 1);
+        let mut rest = self.as_mut_slice();
+        std::thread::scope(|s| {
+            for (b, block) in blocks.iter().enumerate() {
+                let (mine, tail) = rest.split_at_mut(block.len() * cols);
+                rest = tail;
+                let (f, start) = (&f, block.start);
+                let mut work = move || {
+                    for (r, row) in mine.chunks_exact_mut(cols).enumerate() {
+                        f(start + r, row);
+                    }
+                };
+                if b + 1 == blocks.len() {
+                    work();
+                } else {
+                    s.spawn(work);
+                }
+            }
+        });
+    }
+
+    /// Calls `f(i, self_row_i, other_row_i)` for every row of two matrices with the same
+    /// number of rows, on up to [`threads`] threads, as [`Matrix::par_rows_mut`] does.
+    ///
+    /// # Panics
+    /// If the row counts differ.
+    #[track_caller]
+    pub fn par_rows_mut2(
+        &mut self,
+        other: &mut Matrix<T>,
+        f: impl Fn(usize, &mut [T], &mut [T]) + Sync,
+    ) {
+        assert_eq!(
+            self.rows(),
+            other.rows(),
+            "par_rows_mut2: row counts differ"
+        );
+        let (ca, cb) = (self.cols().max(1), other.cols().max(1));
+        let work = self.as_slice().len() + other.as_slice().len();
+        let blocks = split(self.rows(), threads_for(work, MIN_PARALLEL_ELEMENTS), 1);
+        let (mut rest_a, mut rest_b) = (self.as_mut_slice(), other.as_mut_slice());
+        std::thread::scope(|s| {
+            for (b, block) in blocks.iter().enumerate() {
+                let (mine_a, tail_a) = rest_a.split_at_mut(block.len() * ca);
+                let (mine_b, tail_b) = rest_b.split_at_mut(block.len() * cb);
+                (rest_a, rest_b) = (tail_a, tail_b);
+                let (f, start) = (&f, block.start);
+                let mut work = move || {
+                    let rows = mine_a.chunks_exact_mut(ca).zip(mine_b.chunks_exact_mut(cb));
+                    for (r, (ra, rb)) in rows.enumerate() {
+                        f(start + r, ra, rb);
+                    }
+                };
+                if b + 1 == blocks.len() {
+                    work();
+                } else {
+                    s.spawn(work);
+                }
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_covers_the_range_in_whole_units() {
+        assert_eq!(split(10, 3, 1), vec![0..3, 3..6, 6..10]);
+        assert_eq!(split(50, 2, 16), vec![0..32, 32..50]);
+        assert_eq!(split(5, 4, 16), vec![0..5]);
+        assert_eq!(split(0, 2, 1), vec![0..0]);
+    }
+
+    #[test]
+    fn row_loops_see_each_row_once_with_its_index() {
+        let mut m = Matrix::<f64>::zeros(1000, 70);
+        m.par_rows_mut(|i, row| row.iter_mut().for_each(|x| *x += i as f64));
+        assert!((0..1000).all(|i| m.row(i).iter().all(|&x| x == i as f64)));
+        let mut other = Matrix::<f64>::zeros(1000, 3);
+        m.par_rows_mut2(&mut other, |i, a, b| {
+            b[0] = a[0] * 2.0;
+            b[2] = i as f64;
+        });
+        assert!((0..1000).all(|i| other[(i, 0)] == 2.0 * i as f64 && other[(i, 2)] == i as f64));
+    }
+}
