@@ -70,3 +70,9 @@ pub fn book_evaluation(title: &str, cm: &ConfusionMatrix) -> String {
     }
     out
 }
+
+/// The README's Rust examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+

@@ -134,6 +134,7 @@ impl<T: Float> Dataset<T> {
     /// let (train, valid) = data.split_validation(0.2, &mut rng).unwrap();
     /// assert_eq!((train.n_samples(), valid.n_samples()), (8, 2));
     /// assert!(data.split_validation(1.0, &mut rng).is_err());
+    /// assert!(data.split_validation(0.96, &mut rng).is_err()); // no training row left
     /// ```
     pub fn split_validation<R: Rng + ?Sized>(
         &self,
@@ -146,6 +147,12 @@ impl<T: Float> Dataset<T> {
         let order = shuffled_indices(self.n_samples(), rng);
         // fraction < 1, so the rounded count never exceeds n_samples.
         let n_valid = ((fraction * self.n_samples() as f64).round() as usize).min(order.len());
+        if n_valid == order.len() && n_valid > 0 {
+            return Err(Error::NoTrainingRows {
+                n_samples: order.len(),
+                fraction,
+            });
+        }
         let (valid, train) = order.split_at(n_valid);
         Ok((self.select(train), self.select(valid)))
     }

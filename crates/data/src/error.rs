@@ -31,6 +31,20 @@ pub enum Error {
         /// The fraction given.
         fraction: f64,
     },
+    /// A validation split that would leave no training rows.
+    NoTrainingRows {
+        /// Rows of the data set split.
+        n_samples: usize,
+        /// The fraction asked for.
+        fraction: f64,
+    },
+    /// An image file with no images, or images with no pixels.
+    NoImages {
+        /// The file.
+        path: PathBuf,
+        /// The dimensions its header claims.
+        dims: Vec<usize>,
+    },
     /// A probability of the synthetic generator outside `[0, 1]` or not finite.
     Probability {
         /// The configuration field, e.g. `"train_p.0"`.
@@ -178,6 +192,10 @@ impl fmt::Display for Error {
             Error::ValidationFraction { fraction } => {
                 write!(f, "validation fraction {fraction} is not in [0, 1)")
             }
+            Error::NoTrainingRows { n_samples, fraction } => write!(
+                f,
+                "a validation fraction of {fraction} leaves none of the {n_samples} rows to train on"
+            ),
             Error::Probability { field, value } => {
                 write!(f, "probability {field} = {value} is not in [0, 1]")
             }
@@ -214,6 +232,13 @@ fn fmt_file_error(e: &Error, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             path.display(),
             crate::MAX_IDX_DIMS
         ),
+        Error::NoImages { path, dims } => {
+            write!(
+                f,
+                "{}: dimensions {dims:?} hold no image to learn from",
+                path.display()
+            )
+        }
         Error::SizeOverflow { path, dims } => {
             write!(f, "{}: dimensions {dims:?} overflow", path.display())
         }

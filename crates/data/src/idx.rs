@@ -16,7 +16,7 @@
 //! 1/255 into [0, 1].
 
 use crate::{Dataset, Error, Result};
-use flate2::read::GzDecoder;
+use flate2::read::MultiGzDecoder;
 use layerwise_linalg::{Float, Matrix};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
@@ -71,7 +71,7 @@ pub fn read_idx(path: &Path) -> Result<IdxArray> {
     let len = file.metadata().map_err(io_err)?.len();
     let mut reader = BufReader::new(file);
     if reader.fill_buf().map_err(io_err)?.starts_with(&GZIP_MAGIC) {
-        parse_idx(GzDecoder::new(reader), None, path)
+        parse_idx(MultiGzDecoder::new(reader), None, path)
     } else {
         parse_idx(reader, Some(len), path)
     }
@@ -268,6 +268,15 @@ pub fn load_idx_dataset<T: Float>(
             dims: image_array.dims,
         });
     };
+    let pixels = rows.checked_mul(cols).filter(|&p| p > 0 && n_images > 0);
+    let Some(pixels) = pixels else {
+        let (path, dims) = (images.to_path_buf(), image_array.dims);
+        return Err(if n_images > 0 && rows > 0 && cols > 0 {
+            Error::SizeOverflow { path, dims }
+        } else {
+            Error::NoImages { path, dims }
+        });
+    };
     let label_array = read_idx(labels)?;
     let &[n_labels] = label_array.dims.as_slice() else {
         return Err(Error::NotLabels {
@@ -290,7 +299,7 @@ pub fn load_idx_dataset<T: Float>(
         .iter()
         .map(|&b| T::from_f64(f64::from(b) / 255.0))
         .collect();
-    let features = Matrix::from_vec(n_images, rows * cols, scaled)?;
+    let features = Matrix::from_vec(n_images, pixels, scaled)?;
     Dataset::new(features, targets, n_classes)
 }
 
@@ -612,6 +621,28 @@ mod tests {
         std::fs::remove_file(dir.0.join("t10k-images-idx3-ubyte")).unwrap();
         let data = load_mnist::<f32>(&dir.0, MnistSplit::Test).unwrap();
         assert_eq!(data.labels(), &[3, 9]);
+    }
+
+    #[test]
+    fn image_files_without_pixels_are_refused_before_allocating() {
+        let dir = TempDir::new("no-pixels");
+        let labels = dir.write("labels", &idx_bytes(&[0], &[]), false);
+        for dims in [[0, u32::MAX, u32::MAX], [0, 28, 28], [3, 0, 5]] {
+            let images = dir.write("images", &idx_bytes(&dims, &[]), false);
+            let err = load_idx_dataset::<f32>(&images, &labels, 10).unwrap_err();
+            assert!(matches!(err, Error::NoImages { .. }), "{dims:?}: {err:?}");
+            assert!(err.to_string().contains("no image"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_file_split_over_two_gzip_members_reads_whole() {
+        let dir = TempDir::new("members");
+        let bytes = images_2x2x3();
+        let mut two = gzip(&bytes[..10]);
+        two.extend(gzip(&bytes[10..]));
+        let path = dir.write("two", &two, false);
+        assert_eq!(read_idx(&path).unwrap().data, bytes[16..]);
     }
 
     #[test]

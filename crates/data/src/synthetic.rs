@@ -103,7 +103,8 @@ impl SyntheticConfig {
             let len = self
                 .n_classes
                 .checked_mul(n)
-                .and_then(|rows| rows.checked_mul(n_features));
+                .and_then(|rows| rows.checked_mul(n_features))
+                .filter(|&len| len <= isize::MAX as usize / std::mem::size_of::<f64>());
             len.ok_or(Error::ConfigTooLarge { field })?;
         }
         Ok(())

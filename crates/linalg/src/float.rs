@@ -4,7 +4,8 @@ use std::fmt::{Debug, Display};
 use std::iter::Sum;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
-/// A floating-point scalar the matrix can hold: implemented for `f32` and `f64` only.
+/// A floating-point scalar the matrix can hold: implemented for `f32` and `f64` only (the
+/// trait is sealed).
 ///
 /// The trait is deliberately small: arithmetic, the few transcendental functions the
 /// learning algorithms use, and lossless-enough conversions through `f64`.
@@ -26,6 +27,7 @@ pub trait Float:
     + MulAssign
     + DivAssign
     + Sum
+    + sealed::Sealed
     + 'static
 {
     /// 0.
@@ -55,8 +57,40 @@ pub trait Float:
     fn is_finite(self) -> bool;
 }
 
+/// What the GEMM needs per float type, out of the public interface.
+pub(crate) mod sealed {
+    use crate::gemm::kernels::Kernel;
+    use std::sync::Mutex;
+
+    pub trait Sealed: Sized {
+        /// Packing buffers kept between GEMM calls.
+        fn pack_pool() -> &'static Mutex<Vec<Vec<Self>>>;
+        /// The SIMD micro-kernels this CPU supports, slowest first.
+        fn simd_kernels() -> Vec<Kernel<Self>>;
+        /// The micro-kernel GEMM uses, chosen once.
+        fn kernel() -> &'static Kernel<Self>;
+    }
+}
+
 macro_rules! impl_float {
-    ($t:ty) => {
+    ($t:ty, $simd:path) => {
+        impl sealed::Sealed for $t {
+            fn pack_pool() -> &'static std::sync::Mutex<Vec<Vec<Self>>> {
+                static POOL: std::sync::Mutex<Vec<Vec<$t>>> = std::sync::Mutex::new(Vec::new());
+                &POOL
+            }
+            fn simd_kernels() -> Vec<crate::gemm::kernels::Kernel<Self>> {
+                $simd()
+            }
+            fn kernel() -> &'static crate::gemm::kernels::Kernel<Self> {
+                static CHOSEN: std::sync::OnceLock<crate::gemm::kernels::Kernel<$t>> =
+                    std::sync::OnceLock::new();
+                CHOSEN.get_or_init(|| {
+                    crate::gemm::kernels::choose(crate::gemm::kernels::available::<$t>())
+                })
+            }
+        }
+
         impl Float for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -102,5 +136,5 @@ macro_rules! impl_float {
     };
 }
 
-impl_float!(f32);
-impl_float!(f64);
+impl_float!(f32, crate::gemm::kernels::simd_f32);
+impl_float!(f64, crate::gemm::kernels::simd_f64);

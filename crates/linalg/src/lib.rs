@@ -25,6 +25,6 @@ mod parallel;
 
 pub use error::{Error, Result};
 pub use float::Float;
-pub use gemm::{gemm, matmul, Trans};
+pub use gemm::{gemm, gemm_kernel_name, matmul, Trans, PACKING_THRESHOLD};
 pub use matrix::Matrix;
 pub use parallel::{set_threads, threads};

@@ -1,0 +1,145 @@
+//! General matrix multiply: C ← α · op(A) · op(B) + β · C.
+//!
+//! Legend: op(A) is `m × k`, op(B) is `k × n`, C is `m × n`; `op(X)` is X or Xᵀ as chosen by
+//! [`Trans`]. A transposed operand is read in place, never copied whole.
+//!
+//! Two paths, chosen by shape alone (never by thread count, so results do not depend on it):
+//! - small products (m·n·k below [`PACKING_THRESHOLD`]) use the unpacked loops of `simple`;
+//! - larger ones use the packed, cache-blocked scheme of `packed` with the fastest
+//!   micro-kernel this CPU runs (`kernels`: AVX-512, AVX2 + FMA, or portable), split over
+//!   [`crate::threads`] threads by whole tiles of C.
+//!
+//! When β = 0, C is overwritten without being read, so NaN in C never leaks.
+
+pub(crate) mod kernels;
+mod packed;
+mod simple;
+
+use crate::{Float, Matrix};
+use packed::View;
+
+/// Whether a GEMM operand is used as stored or transposed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trans {
+    /// Use the matrix as stored.
+    N,
+    /// Use its transpose.
+    T,
+}
+
+/// Products with fewer multiply-adds than this (m·n·k) skip packing.
+pub const PACKING_THRESHOLD: usize = 1 << 16;
+
+fn op_shape<T: Float>(x: &Matrix<T>, t: Trans) -> (usize, usize) {
+    match t {
+        Trans::N => (x.rows(), x.cols()),
+        Trans::T => (x.cols(), x.rows()),
+    }
+}
+
+/// op(X) as a strided view: element (i, p) of op(X).
+fn view<T: Float>(x: &Matrix<T>, t: Trans) -> View<'_, T> {
+    let (rs, cs) = match t {
+        Trans::N => (x.cols(), 1),
+        Trans::T => (1, x.cols()),
+    };
+    View {
+        data: x.as_slice(),
+        rs,
+        cs,
+    }
+}
+
+/// C ← α · op(A) · op(B) + β · C.
+///
+/// Shapes: op(A) is `(m, k)`, op(B) is `(k, n)`, C is `(m, n)`.
+///
+/// # Panics
+/// If the shapes do not fit together.
+///
+/// # Examples
+/// ```
+/// use layerwise_linalg::{gemm, Matrix, Trans};
+/// let a = Matrix::from_vec(2, 2, vec![1.0_f64, 2.0, 3.0, 4.0]).unwrap();
+/// let mut c = Matrix::filled(2, 2, f64::NAN);
+/// gemm(1.0, &a, Trans::T, &a, Trans::N, 0.0, &mut c); // Aᵀ A
+/// assert_eq!(c.as_slice(), &[10.0, 14.0, 14.0, 20.0]);
+/// ```
+#[track_caller]
+pub fn gemm<T: Float>(
+    alpha: T,
+    a: &Matrix<T>,
+    ta: Trans,
+    b: &Matrix<T>,
+    tb: Trans,
+    beta: T,
+    c: &mut Matrix<T>,
+) {
+    gemm_with(T::kernel(), alpha, a, ta, b, tb, beta, c);
+}
+
+/// [`gemm`] with a given micro-kernel for the packed path.
+#[track_caller]
+#[allow(clippy::too_many_arguments)]
+fn gemm_with<T: Float>(
+    kern: &kernels::Kernel<T>,
+    alpha: T,
+    a: &Matrix<T>,
+    ta: Trans,
+    b: &Matrix<T>,
+    tb: Trans,
+    beta: T,
+    c: &mut Matrix<T>,
+) {
+    let (m, k) = op_shape(a, ta);
+    let (kb, n) = op_shape(b, tb);
+    assert!(
+        k == kb && c.shape() == (m, n),
+        "gemm: op(A) is {m} × {k}, op(B) is {kb} × {n}, C is {} × {}",
+        c.rows(),
+        c.cols()
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 || alpha == T::ZERO || m * n * k < PACKING_THRESHOLD {
+        scale_by_beta(beta, c);
+        if k > 0 && alpha != T::ZERO {
+            simple::accumulate(alpha, a, ta, b, tb, c);
+        }
+        return;
+    }
+    let (va, vb) = (view(a, ta), view(b, tb));
+    packed::gemm(kern, alpha, va, vb, beta, c.as_mut_slice(), (m, n, k));
+}
+
+/// C ← β · C, without reading C when β = 0.
+fn scale_by_beta<T: Float>(beta: T, c: &mut Matrix<T>) {
+    if beta == T::ZERO {
+        c.as_mut_slice().fill(T::ZERO);
+    } else if beta != T::ONE {
+        c.scale(beta);
+    }
+}
+
+/// op(A) · op(B) as a new matrix.
+///
+/// # Panics
+/// If the shapes do not fit together.
+#[track_caller]
+pub fn matmul<T: Float>(a: &Matrix<T>, ta: Trans, b: &Matrix<T>, tb: Trans) -> Matrix<T> {
+    let (m, _) = op_shape(a, ta);
+    let (_, n) = op_shape(b, tb);
+    let mut c = Matrix::zeros(m, n);
+    gemm(T::ONE, a, ta, b, tb, T::ZERO, &mut c);
+    c
+}
+
+/// The name of the micro-kernel [`gemm`] uses for `T` on this CPU: `"avx512"`, `"avx2"` or
+/// `"portable"` (set `LAYERWISE_GEMM_KERNEL` to one of them to choose).
+pub fn gemm_kernel_name<T: Float>() -> &'static str {
+    T::kernel().name
+}
+
+#[cfg(test)]
+mod tests;

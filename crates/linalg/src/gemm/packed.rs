@@ -1,0 +1,233 @@
+//! The packed, cache-blocked GEMM (the Goto/BLIS scheme) and its threading.
+//!
+//! Legend: op(A) is `m × k`, op(B) is `k × n`, C is `m × n`; a micro-kernel computes one
+//! `mr × nr` tile of C from an `mr`-row panel of A and an `nr`-column panel of B.
+//!
+//! Loops, outermost first: columns of C in blocks of `nc` (B block in L3) → depth in blocks of
+//! `kc` (B is packed) → rows in blocks of `mc` (A is packed, the block stays in L2) → B panels
+//! of `nr` columns (one stays in L1) → A panels of `mr` rows → the micro-kernel.
+//!
+//! Every element of C is summed in one fixed order: the kernel's p = 0..kc loop, block after
+//! block of k, each block added to C in turn. Threads split C into ranges of whole tiles, so
+//! an element is computed by the same instructions whatever the thread count.
+
+use super::kernels::Kernel;
+use crate::parallel::{split, threads_for};
+use crate::Float;
+use std::ops::Range;
+use std::sync::Mutex;
+
+/// A read-only operand seen as `rows × cols` with element (i, p) at `data[i·rs + p·cs]`.
+#[derive(Clone, Copy)]
+pub(super) struct View<'a, T> {
+    pub(super) data: &'a [T],
+    pub(super) rs: usize,
+    pub(super) cs: usize,
+}
+
+impl<T: Copy> View<'_, T> {
+    #[inline(always)]
+    fn at(&self, i: usize, p: usize) -> T {
+        self.data[i * self.rs + p * self.cs]
+    }
+}
+
+/// C's buffer shared by threads that write disjoint tiles of it.
+#[derive(Clone, Copy)]
+struct SharedC<T>(*mut T);
+
+// SAFETY: threads write disjoint rows or column ranges of C (see `gemm`), and the scope
+// joins them before the borrow of C ends.
+unsafe impl<T: Send> Send for SharedC<T> {}
+unsafe impl<T: Send> Sync for SharedC<T> {}
+
+/// Multiply-adds one thread should do at least, so that spawning it pays.
+const MIN_WORK_PER_THREAD: usize = 1 << 21;
+
+/// C ← α · op(A) · op(B) + β · C for `c` row-major `m × n` (leading dimension n).
+pub(super) fn gemm<T: Float>(
+    kern: &Kernel<T>,
+    alpha: T,
+    a: View<'_, T>,
+    b: View<'_, T>,
+    beta: T,
+    c: &mut [T],
+    (m, n, k): (usize, usize, usize),
+) {
+    let n_threads = threads_for(m * n * k, MIN_WORK_PER_THREAD);
+    let shared = SharedC(c.as_mut_ptr());
+    let run = |rows: Range<usize>, cols: Range<usize>| {
+        // SAFETY: `rows × cols` lies inside C, and no other thread touches it.
+        unsafe { block(kern, alpha, a, b, beta, shared, n, k, rows, cols) }
+    };
+    if n_threads == 1 {
+        return run(0..m, 0..n);
+    }
+    // split the longer side of C into whole tiles
+    let (by_cols, unit) = if n / kern.nr >= m / kern.mr {
+        (true, kern.nr)
+    } else {
+        (false, kern.mr)
+    };
+    let ranges = split(if by_cols { n } else { m }, n_threads, unit);
+    std::thread::scope(|s| {
+        let run = &run;
+        for (t, r) in ranges.iter().enumerate() {
+            let r = r.clone();
+            let job = move || if by_cols { run(0..m, r) } else { run(r, 0..n) };
+            if t + 1 == ranges.len() {
+                job();
+            } else {
+                s.spawn(job);
+            }
+        }
+    });
+}
+
+/// The blocked loops over one `rows × cols` range of C.
+///
+/// # Safety
+/// `c` must point to a row-major buffer of at least `rows.end × ldc` elements that no other
+/// thread reads or writes inside `rows × cols`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn block<T: Float>(
+    kern: &Kernel<T>,
+    alpha: T,
+    a: View<'_, T>,
+    b: View<'_, T>,
+    beta: T,
+    c: SharedC<T>,
+    ldc: usize,
+    k: usize,
+    rows: Range<usize>,
+    cols: Range<usize>,
+) {
+    let (mr, nr) = (kern.mr, kern.nr);
+    let mut a_buf = take_buffer::<T>(kern.mc.next_multiple_of(mr) * kern.kc);
+    let mut b_buf = take_buffer::<T>(kern.nc.next_multiple_of(nr) * kern.kc);
+    for jc in cols.clone().step_by(kern.nc) {
+        let nc = kern.nc.min(cols.end - jc);
+        for pc in (0..k).step_by(kern.kc) {
+            let kc = kern.kc.min(k - pc);
+            let b_pack = aligned(&mut b_buf, nc.next_multiple_of(nr) * kc);
+            pack_b(kern, b, pc..pc + kc, jc..jc + nc, b_pack);
+            // the first block of k applies β; later blocks add to what is there
+            let beta = if pc == 0 { beta } else { T::ONE };
+            for ic in rows.clone().step_by(kern.mc) {
+                let mc = kern.mc.min(rows.end - ic);
+                let a_pack = aligned(&mut a_buf, mc.next_multiple_of(mr) * kc);
+                pack_a(a, ic..ic + mc, pc..pc + kc, mr, a_pack);
+                for jr in (0..nc).step_by(nr) {
+                    for ir in (0..mc).step_by(mr) {
+                        let tile = c.0.add((ic + ir) * ldc + jc + jr);
+                        let (ap, bp) = (a_pack.as_ptr().add(ir * kc), b_pack.as_ptr().add(jr * kc));
+                        let (h, w) = (mr.min(mc - ir), nr.min(nc - jr));
+                        (kern.run)(kc, ap, bp, alpha, beta, tile, ldc, h, w);
+                    }
+                }
+            }
+        }
+    }
+    give_back(a_buf);
+    give_back(b_buf);
+}
+
+/// Packs rows × depth of op(A) into panels of `mr` rows: panel q holds, for each p, the `mr`
+/// values A[q·mr + i, p] side by side; rows past the end are zero.
+fn pack_a<T: Float>(
+    a: View<'_, T>,
+    rows: Range<usize>,
+    depth: Range<usize>,
+    mr: usize,
+    out: &mut [T],
+) {
+    let kc = depth.len();
+    for (q, panel) in out.chunks_exact_mut(mr * kc).enumerate() {
+        let first = rows.start + q * mr;
+        let h = mr.min(rows.end - first);
+        if h < mr {
+            panel.fill(T::ZERO);
+        }
+        if a.cs == 1 {
+            // rows are contiguous in memory: read along each row
+            for i in 0..h {
+                for (p, x) in (depth.clone()).enumerate() {
+                    panel[p * mr + i] = a.at(first + i, x);
+                }
+            }
+        } else {
+            for (p, x) in (depth.clone()).enumerate() {
+                for i in 0..h {
+                    panel[p * mr + i] = a.at(first + i, x);
+                }
+            }
+        }
+    }
+}
+
+/// Packs depth × cols of op(B) into panels of `nr` columns: panel q holds, for each p, the
+/// `nr` values B[p, q·nr + j] side by side; columns past the end are zero.
+fn pack_b<T: Float>(
+    kern: &Kernel<T>,
+    b: View<'_, T>,
+    depth: Range<usize>,
+    cols: Range<usize>,
+    out: &mut [T],
+) {
+    let (kc, nr) = (depth.len(), kern.nr);
+    for (q, panel) in out.chunks_exact_mut(nr * kc).enumerate() {
+        let first = cols.start + q * nr;
+        let w = nr.min(cols.end - first);
+        if w < nr {
+            panel.fill(T::ZERO);
+        }
+        if b.cs == 1 {
+            // rows of op(B) are contiguous: copy w values per p
+            for (p, x) in depth.clone().enumerate() {
+                let src = &b.data[x * b.rs + first..x * b.rs + first + w];
+                panel[p * nr..p * nr + w].copy_from_slice(src);
+            }
+        } else if let (Some(pack), true) = (kern.pack_bt, w == nr && b.rs == 1) {
+            // a full panel of a transposed B: square blocks transposed in registers
+            let src = &b.data[first * b.cs + depth.start..];
+            assert!(src.len() >= (nr - 1) * b.cs + kc, "panel inside B");
+            // SAFETY: the assert bounds every read; `panel` holds kc × nr values.
+            unsafe { pack(src.as_ptr(), b.cs, kc, panel.as_mut_ptr()) };
+        } else {
+            // columns of op(B) are contiguous (B is transposed): read down each column
+            for j in 0..w {
+                for (p, x) in depth.clone().enumerate() {
+                    panel[p * nr + j] = b.at(x, first + j);
+                }
+            }
+        }
+    }
+}
+
+/// A sub-slice of `buf` of `len` elements starting on a 64-byte boundary.
+fn aligned<T: Float>(buf: &mut Vec<T>, len: usize) -> &mut [T] {
+    let slack = 64 / std::mem::size_of::<T>();
+    if buf.len() < len + slack {
+        buf.resize(len + slack, T::ZERO);
+    }
+    let off = buf.as_ptr().align_offset(64).min(slack);
+    &mut buf[off..off + len]
+}
+
+/// Packing buffers kept between calls, so that steady-state training allocates nothing.
+fn pool<T: Float>() -> &'static Mutex<Vec<Vec<T>>> {
+    T::pack_pool()
+}
+
+fn take_buffer<T: Float>(capacity: usize) -> Vec<T> {
+    let taken = pool::<T>().lock().ok().and_then(|mut p| p.pop());
+    taken.unwrap_or_else(|| Vec::with_capacity(capacity + 64))
+}
+
+fn give_back<T: Float>(buf: Vec<T>) {
+    if let Ok(mut p) = pool::<T>().lock() {
+        if p.len() < 16 {
+            p.push(buf);
+        }
+    }
+}

@@ -1,0 +1,156 @@
+use super::kernels::{available, Kernel};
+use super::*;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+fn random<T: Float>(rows: usize, cols: usize, rng: &mut ChaCha8Rng) -> Matrix<T> {
+    Matrix::from_fn(rows, cols, |_, _| T::from_f64(rng.gen_range(-1.0..1.0)))
+}
+
+/// The textbook triple loop in f64, reading op(A) and op(B) element by element.
+fn naive<T: Float>(alpha: f64, a: &Matrix<T>, ta: Trans, b: &Matrix<T>, tb: Trans) -> Matrix<f64> {
+    let at = |i: usize, p: usize| if ta == Trans::N { a[(i, p)] } else { a[(p, i)] };
+    let bt = |p: usize, j: usize| if tb == Trans::N { b[(p, j)] } else { b[(j, p)] };
+    let (m, k) = op_shape(a, ta);
+    let (_, n) = op_shape(b, tb);
+    Matrix::from_fn(m, n, |i, j| {
+        alpha
+            * (0..k)
+                .map(|p| at(i, p).to_f64() * bt(p, j).to_f64())
+                .sum::<f64>()
+    })
+}
+
+fn stored<T: Float>(rows: usize, cols: usize, t: Trans, rng: &mut ChaCha8Rng) -> Matrix<T> {
+    match t {
+        Trans::N => random(rows, cols, rng),
+        Trans::T => random(cols, rows, rng),
+    }
+}
+
+const FORMS: [(Trans, Trans); 4] = [
+    (Trans::N, Trans::N),
+    (Trans::N, Trans::T),
+    (Trans::T, Trans::N),
+    (Trans::T, Trans::T),
+];
+
+/// Sizes 0, 1, odd, prime, and past one block of each kernel (mc ≤ 128, kc ≤ 256).
+const M_SIZES: [usize; 6] = [0, 1, 7, 13, 131, 263];
+const K_SIZES: [usize; 5] = [0, 1, 17, 257, 301];
+const N_SIZES: [usize; 5] = [0, 1, 5, 37, 97];
+
+/// Every kernel, every form, every size class; β = 0 on a C full of NaN must not read it.
+fn check_kernel<T: Float>(kern: &Kernel<T>, tolerance: f64) {
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    for &(ta, tb) in &FORMS {
+        for &m in &M_SIZES {
+            for &k in &K_SIZES {
+                for &n in &N_SIZES {
+                    let a: Matrix<T> = stored(m, k, ta, &mut rng);
+                    let b: Matrix<T> = stored(k, n, tb, &mut rng);
+                    let mut c = Matrix::filled(m, n, T::from_f64(f64::NAN));
+                    gemm_with(kern, T::from_f64(0.5), &a, ta, &b, tb, T::ZERO, &mut c);
+                    let want = naive(0.5, &a, ta, &b, tb);
+                    for (x, y) in c.as_slice().iter().zip(want.as_slice()) {
+                        let tol = tolerance * (1.0 + k as f64);
+                        assert!(
+                            (x.to_f64() - y).abs() <= tol,
+                            "{} {ta:?}{tb:?} {m}×{k}×{n}: {x} vs {y}",
+                            kern.name
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn every_f64_kernel_matches_naive_and_beta_zero_never_reads_c() {
+    for kern in available::<f64>() {
+        check_kernel(&kern, 1e-14);
+    }
+}
+
+#[test]
+fn every_f32_kernel_matches_naive_and_beta_zero_never_reads_c() {
+    for kern in available::<f32>() {
+        check_kernel(&kern, 1e-6);
+    }
+}
+
+#[test]
+fn beta_scales_existing_c_on_both_paths() {
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    for kern in available::<f64>() {
+        for &(ta, tb) in &FORMS {
+            for (m, k, n) in [(9, 17, 5), (70, 300, 41)] {
+                let a: Matrix<f64> = stored(m, k, ta, &mut rng);
+                let b: Matrix<f64> = stored(k, n, tb, &mut rng);
+                let c0: Matrix<f64> = random(m, n, &mut rng);
+                let mut c = c0.clone();
+                gemm_with(&kern, -1.5, &a, ta, &b, tb, 0.25, &mut c);
+                let mut want = naive(-1.5, &a, ta, &b, tb);
+                want.axpy(0.25, &c0);
+                for (x, y) in c.as_slice().iter().zip(want.as_slice()) {
+                    approx::assert_abs_diff_eq!(*x, *y, epsilon = 1e-12);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn wide_products_cross_the_column_block() {
+    let mut rng = ChaCha8Rng::seed_from_u64(10);
+    for kern in available::<f32>() {
+        let a: Matrix<f32> = random(13, 40, &mut rng);
+        let b: Matrix<f32> = random(40, 2 * kern.nc + 37, &mut rng);
+        let mut c = Matrix::zeros(13, b.cols());
+        gemm_with(&kern, 1.0, &a, Trans::N, &b, Trans::N, 0.0, &mut c);
+        let want = naive(1.0, &a, Trans::N, &b, Trans::N);
+        for (x, y) in c.as_slice().iter().zip(want.as_slice()) {
+            approx::assert_abs_diff_eq!(f64::from(*x), *y, epsilon = 1e-4);
+        }
+    }
+}
+
+#[test]
+fn results_are_bit_identical_for_any_thread_count() {
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    for &(ta, tb) in &FORMS {
+        for (m, k, n) in [
+            (100, 784, 500),
+            (500, 100, 784),
+            (7, 300, 1031),
+            (611, 129, 9),
+        ] {
+            let a: Matrix<f32> = stored(m, k, ta, &mut rng);
+            let b: Matrix<f32> = stored(k, n, tb, &mut rng);
+            let run = |threads: usize| {
+                crate::set_threads(threads);
+                let mut c = Matrix::filled(m, n, 0.5);
+                gemm(1.0, &a, ta, &b, tb, 0.5, &mut c);
+                c
+            };
+            let one = run(1);
+            assert_eq!(one, run(2), "{ta:?}{tb:?} {m}×{k}×{n}");
+            assert_eq!(one, run(3), "{ta:?}{tb:?} {m}×{k}×{n}");
+        }
+    }
+    crate::set_threads(0);
+}
+
+#[test]
+fn the_chosen_kernel_is_named() {
+    assert!(["portable", "avx2", "avx512"].contains(&gemm_kernel_name::<f32>()));
+}
+
+#[test]
+#[should_panic(expected = "gemm: op(A) is 2 × 3")]
+fn mismatched_shapes_panic_with_both_shapes() {
+    let a = Matrix::<f32>::zeros(2, 3);
+    let mut c = Matrix::zeros(2, 2);
+    gemm(1.0, &a, Trans::N, &a, Trans::N, 0.0, &mut c);
+}
