@@ -69,12 +69,22 @@ pub(crate) mod sealed {
         fn simd_kernels() -> Vec<Kernel<Self>>;
         /// The micro-kernel GEMM uses, chosen once.
         fn kernel() -> &'static Kernel<Self>;
+        /// x ← e^x over a slice, vectorised.
+        fn exp_slice(x: &mut [Self]);
+        /// x ← σ(x) over a slice, vectorised.
+        fn sigmoid_slice(x: &mut [Self]);
     }
 }
 
 macro_rules! impl_float {
-    ($t:ty, $simd:path) => {
+    ($t:ty, $simd:path, $exp:path, $sigmoid:path) => {
         impl sealed::Sealed for $t {
+            fn exp_slice(x: &mut [Self]) {
+                $exp(x)
+            }
+            fn sigmoid_slice(x: &mut [Self]) {
+                $sigmoid(x)
+            }
             fn pack_pool() -> &'static std::sync::Mutex<Vec<Vec<Self>>> {
                 static POOL: std::sync::Mutex<Vec<Vec<$t>>> = std::sync::Mutex::new(Vec::new());
                 &POOL
@@ -136,5 +146,15 @@ macro_rules! impl_float {
     };
 }
 
-impl_float!(f32, crate::gemm::kernels::simd_f32);
-impl_float!(f64, crate::gemm::kernels::simd_f64);
+impl_float!(
+    f32,
+    crate::gemm::kernels::simd_f32,
+    crate::vmath::exp_f32,
+    crate::vmath::sigmoid_f32
+);
+impl_float!(
+    f64,
+    crate::gemm::kernels::simd_f64,
+    crate::vmath::exp_f64,
+    crate::vmath::sigmoid_f64
+);

@@ -22,6 +22,7 @@ mod float;
 mod gemm;
 mod matrix;
 mod parallel;
+pub mod vmath;
 
 pub use error::{Error, Result};
 pub use float::Float;

@@ -1,0 +1,210 @@
+//! Vectorised e^x and σ(x) over slices, for the element-wise work of a training step.
+//!
+//! Both use the Cephes reduction e^x = 2ⁿ · e^r with n = round(x·log₂e) and |r| ≤ ½ ln 2,
+//! then a polynomial (f32, degree 7) or a Padé form (f64) for e^r. The code has no branch
+//! per element, so the compiler vectorises it; on x86-64 CPUs with AVX2 and FMA it is
+//! compiled for them. Accuracy: within 2 ulp of the correctly rounded value in f32 and
+//! 4 ulp in f64 over the whole finite range (tested against `std`); e^x is +∞ above the
+//! largest finite result and 0 below about e^−87 (f32) or e^−708 (f64); NaN stays NaN.
+
+use crate::Float;
+
+/// x ← e^x for every element.
+///
+/// # Examples
+/// ```
+/// let mut x = [0.0_f32, 1.0, -1000.0, 1000.0];
+/// layerwise_linalg::vmath::exp(&mut x);
+/// assert_eq!(x[0], 1.0);
+/// assert!((x[1] - std::f32::consts::E).abs() < 1e-6);
+/// assert_eq!((x[2], x[3]), (0.0, f32::INFINITY));
+/// ```
+pub fn exp<T: Float>(x: &mut [T]) {
+    T::exp_slice(x);
+}
+
+/// x ← σ(x) = 1 / (1 + e^−x) for every element: exactly 1 and 0 at ±1000, never NaN for a
+/// finite input.
+///
+/// # Examples
+/// ```
+/// let mut x = [0.0_f64, 1000.0, -1000.0];
+/// layerwise_linalg::vmath::sigmoid(&mut x);
+/// assert_eq!(x, [0.5, 1.0, 0.0]);
+/// ```
+pub fn sigmoid<T: Float>(x: &mut [T]) {
+    T::sigmoid_slice(x);
+}
+
+/// Runs `$body` over a slice, compiled for AVX2 + FMA when the CPU has them.
+macro_rules! dispatch {
+    ($name:ident, $t:ty, $elem:path) => {
+        pub(crate) fn $name(x: &mut [$t]) {
+            #[cfg(target_arch = "x86_64")]
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn wide(x: &mut [$t]) {
+                    for v in x.iter_mut() {
+                        *v = $elem(*v);
+                    }
+                }
+                // SAFETY: the CPU has just been found to support AVX2 and FMA.
+                return unsafe { wide(x) };
+            }
+            for v in x.iter_mut() {
+                *v = $elem(*v);
+            }
+        }
+    };
+}
+
+dispatch!(exp_f32, f32, exp_f32_one);
+dispatch!(exp_f64, f64, exp_f64_one);
+dispatch!(sigmoid_f32, f32, sigmoid_f32_one);
+dispatch!(sigmoid_f64, f64, sigmoid_f64_one);
+
+#[inline(always)]
+fn sigmoid_f32_one(x: f32) -> f32 {
+    1.0 / (1.0 + exp_f32_one(-x))
+}
+
+#[inline(always)]
+fn sigmoid_f64_one(x: f64) -> f64 {
+    1.0 / (1.0 + exp_f64_one(-x))
+}
+
+/// e^x in f32, branch-free: 2ⁿ · p(r) with a degree-7 polynomial p.
+#[inline(always)]
+fn exp_f32_one(x: f32) -> f32 {
+    const HI: f32 = 88.72283;
+    const LO: f32 = -87.33654;
+    let xc = x.clamp(LO, HI);
+    // n = round(x·log₂e) by the 1.5·2²³ trick: n sits in the low bits of t
+    let t = xc * std::f32::consts::LOG2_E + 12_582_912.0;
+    let n = t - 12_582_912.0;
+    let ni = (t.to_bits() as i32).wrapping_sub(0x4B40_0000);
+    let r = xc - n * 0.693_359_4 - n * -2.121_944_4e-4;
+    let p = 1.987_569_1e-4_f32;
+    let p = p * r + 1.398_2e-3;
+    let p = p * r + 8.333_452e-3;
+    let p = p * r + 4.166_579_6e-2;
+    let p = p * r + 1.666_666_5e-1;
+    let p = p * r + 5.000_000_1e-1;
+    let e = p * r * r + r + 1.0;
+    // 2ⁿ in two halves, so that n = 128 (x near HI) does not overflow the exponent field
+    let half = ni >> 1;
+    let s1 = f32::from_bits(((half + 127) as u32) << 23);
+    let s2 = f32::from_bits((((ni - half) + 127) as u32) << 23);
+    let y = e * s1 * s2;
+    let y = if x > HI { f32::INFINITY } else { y };
+    let y = if x < LO { 0.0 } else { y };
+    if x.is_nan() {
+        x
+    } else {
+        y
+    }
+}
+
+/// e^x in f64, branch-free: 2ⁿ · (1 + 2 P(r²)·r / (Q(r²) − P(r²)·r)) (Cephes' Padé form).
+#[inline(always)]
+fn exp_f64_one(x: f64) -> f64 {
+    const HI: f64 = 709.782_712_893_384;
+    const LO: f64 = -708.396_418_532_264;
+    let xc = x.clamp(LO, HI);
+    // n = round(x·log₂e) by the 1.5·2⁵² trick: n sits in the low bits of t
+    let t = xc * std::f64::consts::LOG2_E + 6_755_399_441_055_744.0;
+    let n = t - 6_755_399_441_055_744.0;
+    let ni = (t.to_bits() as i64).wrapping_sub(0x4338_0000_0000_0000);
+    let r = xc - n * 6.931_457_519_531_25e-1 - n * 1.428_606_820_309_417_2e-6;
+    let rr = r * r;
+    let p = ((1.261_771_930_748_105_9e-4 * rr + 3.029_944_077_074_419_6e-2) * rr + 1.0) * r;
+    let q = ((3.001_985_051_386_644_5e-6 * rr + 2.524_483_403_496_841e-3) * rr
+        + 2.272_655_482_081_550_3e-1)
+        * rr
+        + 2.0;
+    let e = 1.0 + 2.0 * p / (q - p);
+    // 2ⁿ in two halves, so that n = 1024 (x near HI) does not overflow the exponent field
+    let half = ni >> 1;
+    let s1 = f64::from_bits(((half + 1023) as u64) << 52);
+    let s2 = f64::from_bits((((ni - half) + 1023) as u64) << 52);
+    let y = e * s1 * s2;
+    let y = if x > HI { f64::INFINITY } else { y };
+    let y = if x < LO { 0.0 } else { y };
+    if x.is_nan() {
+        x
+    } else {
+        y
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ulps_f32(a: f32, b: f32) -> u32 {
+        (a.to_bits() as i64 - b.to_bits() as i64).unsigned_abs() as u32
+    }
+
+    fn ulps_f64(a: f64, b: f64) -> u64 {
+        (a.to_bits() as i128 - b.to_bits() as i128).unsigned_abs() as u64
+    }
+
+    #[test]
+    fn exp_f32_is_within_2_ulp_of_std_over_the_finite_range() {
+        let xs: Vec<f32> = (0..200_001)
+            .map(|i| -87.0 + 175.7 * i as f32 / 200_000.0)
+            .collect();
+        let mut y = xs.clone();
+        exp(&mut y);
+        for (&x, &e) in xs.iter().zip(&y) {
+            assert!(ulps_f32(e, x.exp()) <= 2, "e^{x}: {e} vs {}", x.exp());
+        }
+    }
+
+    #[test]
+    fn exp_f64_is_within_4_ulp_of_std_over_the_finite_range() {
+        let xs: Vec<f64> = (0..200_001)
+            .map(|i| -708.0 + 1417.7 * i as f64 / 200_000.0)
+            .collect();
+        let mut y = xs.clone();
+        exp(&mut y);
+        for (&x, &e) in xs.iter().zip(&y) {
+            assert!(ulps_f64(e, x.exp()) <= 4, "e^{x}: {e} vs {}", x.exp());
+        }
+    }
+
+    #[test]
+    fn exp_saturates_and_keeps_nan() {
+        let mut x = [
+            1000.0_f32,
+            -1000.0,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+        ];
+        exp(&mut x);
+        assert_eq!(x[..4], [f32::INFINITY, 0.0, f32::INFINITY, 0.0]);
+        assert!(x[4].is_nan());
+        let mut y = [1000.0_f64, -1000.0, f64::NAN];
+        exp(&mut y);
+        assert_eq!(y[..2], [f64::INFINITY, 0.0]);
+        assert!(y[2].is_nan());
+    }
+
+    #[test]
+    fn sigmoid_is_exact_at_the_extremes_and_accurate_between() {
+        let mut x = [1000.0_f32, -1000.0, f32::MAX, f32::MIN, 0.0];
+        sigmoid(&mut x);
+        assert_eq!(x, [1.0, 0.0, 1.0, 0.0, 0.5]);
+        let xs: Vec<f64> = (0..2001).map(|i| -40.0 + 0.04 * i as f64).collect();
+        let mut y = xs.clone();
+        sigmoid(&mut y);
+        for (&x, &s) in xs.iter().zip(&y) {
+            let want = 1.0 / (1.0 + (-x).exp());
+            assert!(
+                (s - want).abs() <= 4.0 * f64::EPSILON * want,
+                "σ({x}) = {s}, not {want}"
+            );
+        }
+    }
+}
