@@ -89,7 +89,7 @@ fn exp_f32_one(x: f32) -> f32 {
     let p = p * r + 8.333_452e-3;
     let p = p * r + 4.166_579_6e-2;
     let p = p * r + 1.666_666_5e-1;
-    let p = p * r + 5.000_000_1e-1;
+    let p = p * r + 0.5;
     let e = p * r * r + r + 1.0;
     // 2ⁿ in two halves, so that n = 128 (x near HI) does not overflow the exponent field
     let half = ni >> 1;

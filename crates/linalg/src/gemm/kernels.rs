@@ -61,7 +61,7 @@ unsafe fn epilogue<T: Float>(
             let dst = c.add(i * ldc + j);
             let mut t = alpha * tile[i * ld + j];
             if beta != T::ZERO {
-                t = t + beta * *dst;
+                t += beta * *dst;
             }
             *dst = t;
         }
