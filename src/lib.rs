@@ -75,4 +75,3 @@ pub fn book_evaluation(title: &str, cm: &ConfusionMatrix) -> String {
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
-

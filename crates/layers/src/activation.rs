@@ -1,7 +1,14 @@
-//! Activation functions and Bernoulli sampling, safe for every finite input.
+//! Activation functions, Bernoulli sampling and the fused row passes that follow a GEMM.
+//!
+//! σ, softplus and softmax are safe for every finite input. Random draws come from per-row
+//! streams ([`RowStreams`]): one value is taken from the caller's generator per call, and row
+//! i draws its uniforms in order from stream i, so results do not depend on how rows are
+//! split between threads. The fused passes (bias, σ, sample; σ′) each read and write a batch
+//! once, rows in parallel.
 
-use layerwise_linalg::{Float, Matrix};
-use rand::Rng;
+use layerwise_linalg::{vmath, Float, Matrix};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 /// σ(x) = 1 / (1 + e⁻ˣ), evaluated so that e^(…) never overflows.
 ///
@@ -31,43 +38,151 @@ pub fn softplus<T: Float>(x: T) -> T {
     x.max(T::ZERO) + (-x.abs()).exp().ln_1p()
 }
 
-/// Applies σ to every element in place.
+/// Applies σ to every element in place, rows in parallel, with the vectorised
+/// [`layerwise_linalg::vmath::sigmoid`] (within a few ulp of [`sigmoid`], exact at ±1000).
 pub fn sigmoid_inplace<T: Float>(m: &mut Matrix<T>) {
-    m.map_inplace(sigmoid);
+    m.par_rows_mut(|_, row| vmath::sigmoid(row));
 }
 
-/// Replaces each row z by softmax(z)ᵢ = e^(zᵢ − max z) / Σⱼ e^(zⱼ − max z).
+/// Replaces each row z by softmax(z)ᵢ = e^(zᵢ − max z) / Σⱼ e^(zⱼ − max z), rows in parallel.
 ///
 /// Subtracting the row maximum keeps every exponent ≤ 0, so no logit overflows.
 pub fn softmax_rows_inplace<T: Float>(m: &mut Matrix<T>) {
-    for i in 0..m.rows() {
-        let row = m.row_mut(i);
-        let max = row
-            .iter()
-            .copied()
-            .fold(T::from_f64(f64::NEG_INFINITY), T::max);
-        let mut total = T::ZERO;
-        for z in row.iter_mut() {
-            *z = (*z - max).exp();
-            total += *z;
-        }
-        for z in row.iter_mut() {
-            *z /= total;
-        }
+    m.par_rows_mut(|_, row| softmax_row(row));
+}
+
+/// One row of [`softmax_rows_inplace`]: z ← e^(z − max z) / Σ e^(z − max z).
+pub(crate) fn softmax_row<T: Float>(row: &mut [T]) {
+    let max = row
+        .iter()
+        .copied()
+        .fold(T::from_f64(f64::NEG_INFINITY), T::max);
+    let mut total = T::ZERO;
+    for z in row.iter_mut() {
+        *z = (*z - max).exp();
+        total += *z;
+    }
+    for z in row.iter_mut() {
+        *z /= total;
+    }
+}
+
+/// Independent random streams, one per row of a batch, all fixed by one draw.
+///
+/// [`RowStreams::new`] takes a single value from the caller's generator, a 32-byte ChaCha
+/// key; row i then draws from ChaCha8 under that key with stream number i, in column order.
+/// A row's draws therefore depend on its index only, never on which thread computes it, and a
+/// seed still fixes every bit of a run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowStreams {
+    key: [u8; 32],
+}
+
+impl RowStreams {
+    /// Draws the key: exactly one value (32 bytes) from `rng`.
+    pub fn new<R: Rng + ?Sized>(rng: &mut R) -> Self {
+        RowStreams { key: rng.gen() }
+    }
+
+    /// The generator of row `i`, at the start of its stream.
+    pub fn row(&self, i: usize) -> ChaCha8Rng {
+        let mut stream = ChaCha8Rng::from_seed(self.key);
+        stream.set_stream(i as u64);
+        stream
+    }
+}
+
+/// 1 with probability p, else 0: one uniform `f64` from `stream`.
+#[inline]
+fn bernoulli<T: Float>(p: T, stream: &mut ChaCha8Rng) -> T {
+    if stream.gen::<f64>() < p.to_f64() {
+        T::ONE
+    } else {
+        T::ZERO
     }
 }
 
 /// A matrix of independent draws: element (i, j) is 1 with probability `probs[i, j]`, else 0.
 ///
-/// Draws are taken in row-major order, one uniform `f64` each, so a seed fixes every bit.
+/// Shape unchanged. One value is drawn from `rng` (see [`RowStreams`]); row i then takes one
+/// uniform `f64` per element from its own stream, so a seed fixes every bit, whatever the
+/// thread count.
 pub fn sample_bernoulli<T: Float, R: Rng + ?Sized>(probs: &Matrix<T>, rng: &mut R) -> Matrix<T> {
-    probs.map(|p| {
-        if rng.gen::<f64>() < p.to_f64() {
-            T::ONE
-        } else {
-            T::ZERO
+    let mut out = Matrix::zeros(0, 0);
+    sample_bernoulli_into(probs, &mut out, rng);
+    out
+}
+
+/// [`sample_bernoulli`] into `out`, reshaped to the shape of `probs` and reusing its buffer.
+pub fn sample_bernoulli_into<T: Float, R: Rng + ?Sized>(
+    probs: &Matrix<T>,
+    out: &mut Matrix<T>,
+    rng: &mut R,
+) {
+    let streams = RowStreams::new(rng);
+    out.reshape_uninit(probs.rows(), probs.cols());
+    out.par_rows_mut(|i, row| {
+        let mut stream = streams.row(i);
+        for (s, &p) in row.iter_mut().zip(probs.row(i)) {
+            *s = bernoulli(p, &mut stream);
         }
-    })
+    });
+}
+
+/// z ← σ(z + b), b broadcast over the rows: the pass after a layer's GEMM, rows in parallel.
+///
+/// # Panics
+/// If `bias.len() ≠ z.cols()`.
+#[track_caller]
+pub(crate) fn add_bias_sigmoid<T: Float>(z: &mut Matrix<T>, bias: &[T]) {
+    assert_eq!(bias.len(), z.cols(), "bias length ≠ cols");
+    z.par_rows_mut(|_, row| {
+        for (x, &b) in row.iter_mut().zip(bias) {
+            *x += b;
+        }
+        vmath::sigmoid(row);
+    });
+}
+
+/// z ← σ(z + b) and `sample` ← Bernoulli(z) in one pass, row i drawing from stream i.
+///
+/// `sample` is reshaped to the shape of z; the draws are those of [`sample_bernoulli`].
+///
+/// # Panics
+/// If `bias.len() ≠ z.cols()`.
+#[track_caller]
+pub(crate) fn add_bias_sigmoid_sample<T: Float>(
+    z: &mut Matrix<T>,
+    bias: &[T],
+    sample: &mut Matrix<T>,
+    streams: &RowStreams,
+) {
+    assert_eq!(bias.len(), z.cols(), "bias length ≠ cols");
+    sample.reshape_uninit(z.rows(), z.cols());
+    z.par_rows_mut2(sample, |i, probs, bits| {
+        let mut stream = streams.row(i);
+        for (p, &b) in probs.iter_mut().zip(bias) {
+            *p += b;
+        }
+        vmath::sigmoid(probs);
+        for (s, &p) in bits.iter_mut().zip(probs.iter()) {
+            *s = bernoulli(p, &mut stream);
+        }
+    });
+}
+
+/// g ← g ⊙ y ⊙ (1 − y): ∂L/∂y turned into δ = ∂L/∂z for y = σ(z), in place, rows in parallel.
+///
+/// # Panics
+/// If the shapes differ.
+#[track_caller]
+pub(crate) fn sigmoid_delta<T: Float>(grad: &mut Matrix<T>, y: &Matrix<T>) {
+    assert_eq!(grad.shape(), y.shape(), "sigmoid_delta: shapes differ");
+    grad.par_rows_mut(|i, row| {
+        for (g, &yv) in row.iter_mut().zip(y.row(i)) {
+            *g = *g * yv * (T::ONE - yv);
+        }
+    });
 }
 
 /// Index of the largest value of each row (the first one on ties).
@@ -87,8 +202,9 @@ pub fn argmax_rows<T: Float>(m: &Matrix<T>) -> Vec<usize> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use rand_chacha::ChaCha8Rng;
 
     #[test]
     fn sigmoid_saturates_exactly_without_nan() {
@@ -128,7 +244,7 @@ mod tests {
     #[test]
     fn bernoulli_frequencies_follow_probabilities() {
         use rand::SeedableRng;
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
         let p = Matrix::from_fn(200, 50, |_, j| if j < 25 { 0.2_f64 } else { 0.9 });
         let s = sample_bernoulli(&p, &mut rng);
         let sums = s.col_sums();
@@ -137,5 +253,84 @@ mod tests {
         approx::assert_abs_diff_eq!(low, 0.2, epsilon = 0.02);
         approx::assert_abs_diff_eq!(high, 0.9, epsilon = 0.02);
         assert!(s.as_slice().iter().all(|&x| x == 0.0 || x == 1.0));
+    }
+
+    /// f() run with 1, 2 and 3 threads: the three results must be bit-identical.
+    pub(crate) fn same_for_1_2_3_threads<M: PartialEq + std::fmt::Debug>(f: impl Fn() -> M) {
+        let runs: Vec<M> = [1, 2, 3]
+            .iter()
+            .map(|&n| {
+                layerwise_linalg::set_threads(n);
+                f()
+            })
+            .collect();
+        layerwise_linalg::set_threads(0);
+        assert_eq!(runs[0], runs[1], "1 vs 2 threads");
+        assert_eq!(runs[0], runs[2], "1 vs 3 threads");
+    }
+
+    /// 1000 × 120 probabilities: enough work for a row loop to use three threads.
+    fn big_probabilities() -> Matrix<f64> {
+        Matrix::from_fn(1000, 120, |i, j| ((i * 120 + j) as f64 * 0.37).sin().abs())
+    }
+
+    #[test]
+    fn sampling_is_bit_identical_for_1_2_and_3_threads() {
+        use rand::SeedableRng;
+        let p = big_probabilities();
+        same_for_1_2_3_threads(|| sample_bernoulli(&p, &mut ChaCha8Rng::seed_from_u64(5)));
+        let bias: Vec<f64> = (0..120).map(|j| 0.01 * j as f64 - 0.6).collect();
+        same_for_1_2_3_threads(|| {
+            let streams = RowStreams::new(&mut ChaCha8Rng::seed_from_u64(6));
+            let (mut z, mut s) = (p.clone(), Matrix::zeros(0, 0));
+            add_bias_sigmoid_sample(&mut z, &bias, &mut s, &streams);
+            (z, s)
+        });
+    }
+
+    #[test]
+    fn fused_pass_equals_sigmoid_then_sampling() {
+        use rand::SeedableRng;
+        let z = big_probabilities().map(|x| 4.0 * x - 2.0);
+        let bias: Vec<f64> = (0..120).map(|j| 0.02 * j as f64 - 1.0).collect();
+        let mut probs = z.clone();
+        let mut sample = Matrix::zeros(3, 3);
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        add_bias_sigmoid_sample(&mut probs, &bias, &mut sample, &RowStreams::new(&mut rng));
+        let mut want = z.clone();
+        want.add_row_vector(&bias);
+        sigmoid_inplace(&mut want);
+        assert_eq!(probs, want);
+        assert_eq!(
+            sample,
+            sample_bernoulli(&want, &mut ChaCha8Rng::seed_from_u64(7))
+        );
+        assert_eq!(rng, {
+            let mut r = ChaCha8Rng::seed_from_u64(7);
+            r.gen::<[u8; 32]>();
+            r
+        });
+    }
+
+    #[test]
+    fn a_rows_draws_depend_on_its_index_only() {
+        use rand::SeedableRng;
+        let p = Matrix::filled(9, 40, 0.5_f32);
+        let all = sample_bernoulli(&p, &mut ChaCha8Rng::seed_from_u64(8));
+        let top = sample_bernoulli(
+            &p.select_rows(&[0, 1, 2]),
+            &mut ChaCha8Rng::seed_from_u64(8),
+        );
+        assert_eq!(top, all.select_rows(&[0, 1, 2]));
+        assert_ne!(all.row(0), all.row(1), "rows draw from different streams");
+    }
+
+    #[test]
+    fn row_streams_are_value_stable() {
+        use rand::SeedableRng;
+        let p = Matrix::filled(2, 8, 0.5_f64);
+        let s = sample_bernoulli(&p, &mut ChaCha8Rng::seed_from_u64(1));
+        let bits: Vec<u8> = s.as_slice().iter().map(|&x| x as u8).collect();
+        assert_eq!(bits, [0, 0, 0, 1, 1, 1, 0, 1, 0, 1, 1, 1, 0, 1, 0, 1]);
     }
 }

@@ -6,11 +6,16 @@
 //! Backward, for a loss L with ∂L/∂y given: δ = ∂L/∂y ⊙ y ⊙ (1 − y), then
 //! ∂L/∂W = δᵀ x, ∂L/∂b = Σ_rows δ and ∂L/∂x = δ W.
 //!
+//! The `*_into` and `backward_apply` methods write into caller-owned matrices (reshaped to
+//! the batch, their buffers reused) and update W and b in place, so a training loop that
+//! keeps its workspace allocates nothing per minibatch. After each GEMM one row-parallel
+//! pass does the element-wise work: bias and σ (and the sample), or δ = ∂L/∂y ⊙ y (1 − y).
+//!
 //! An [`crate::Rbm`] and a [`crate::DenoisingAutoencoder`] each own one `HiddenLayer` (their
 //! weights and hidden bias), so a pretrained layer and the classifier's hidden layer are the
 //! same parameters.
 
-use crate::activation::{sample_bernoulli, sigmoid};
+use crate::activation::{add_bias_sigmoid, add_bias_sigmoid_sample, sigmoid_delta, RowStreams};
 use crate::error::{check_size, Result};
 use layerwise_linalg::{gemm, matmul, Float, Matrix, Trans};
 use rand::Rng;
@@ -87,9 +92,17 @@ impl<T: Float> HiddenLayer<T> {
     /// If `x.cols() ≠ n_in`.
     #[track_caller]
     pub fn pre_activation(&self, x: &Matrix<T>) -> Matrix<T> {
-        let mut z = matmul(x, Trans::N, &self.weights, Trans::T);
+        let mut z = Matrix::zeros(0, 0);
+        self.linear_into(x, &mut z);
         z.add_row_vector(&self.bias);
         z
+    }
+
+    /// z ← x Wᵀ (the GEMM of the forward pass), z reshaped to `(n_samples, n_out)`.
+    #[track_caller]
+    fn linear_into(&self, x: &Matrix<T>, z: &mut Matrix<T>) {
+        z.reshape_uninit(x.rows(), self.n_out());
+        gemm(T::ONE, x, Trans::N, &self.weights, Trans::T, T::ZERO, z);
     }
 
     /// y = σ(x Wᵀ + b): `(n_samples, n_in) → (n_samples, n_out)`.
@@ -98,18 +111,52 @@ impl<T: Float> HiddenLayer<T> {
     /// If `x.cols() ≠ n_in`.
     #[track_caller]
     pub fn forward(&self, x: &Matrix<T>) -> Matrix<T> {
-        let mut y = self.pre_activation(x);
-        y.map_inplace(sigmoid);
+        let mut y = Matrix::zeros(0, 0);
+        self.forward_into(x, &mut y);
         y
     }
 
+    /// [`HiddenLayer::forward`] into `out`, reshaped to `(n_samples, n_out)`, reusing its
+    /// buffer: the GEMM, then one row-parallel pass adding b and applying σ.
+    ///
+    /// # Panics
+    /// If `x.cols() ≠ n_in`.
+    #[track_caller]
+    pub fn forward_into(&self, x: &Matrix<T>, out: &mut Matrix<T>) {
+        self.linear_into(x, out);
+        add_bias_sigmoid(out, &self.bias);
+    }
+
     /// A binary sample of the outputs: each unit on with probability σ(x Wᵀ + b).
+    ///
+    /// The same draws as `sample_bernoulli(&self.forward(x), rng)`.
     ///
     /// # Panics
     /// If `x.cols() ≠ n_in`.
     #[track_caller]
     pub fn forward_sample<R: Rng + ?Sized>(&self, x: &Matrix<T>, rng: &mut R) -> Matrix<T> {
-        sample_bernoulli(&self.forward(x), rng)
+        let (mut probs, mut sample) = (Matrix::zeros(0, 0), Matrix::zeros(0, 0));
+        self.forward_sample_into(x, &mut probs, &mut sample, rng);
+        sample
+    }
+
+    /// `probs` ← σ(x Wᵀ + b) and `sample` ← a binary sample of it, both reshaped to
+    /// `(n_samples, n_out)`: the GEMM, then one row-parallel pass (bias, σ, draw) with a
+    /// stream per row ([`crate::RowStreams`]), one value drawn from `rng`.
+    ///
+    /// # Panics
+    /// If `x.cols() ≠ n_in`.
+    #[track_caller]
+    pub fn forward_sample_into<R: Rng + ?Sized>(
+        &self,
+        x: &Matrix<T>,
+        probs: &mut Matrix<T>,
+        sample: &mut Matrix<T>,
+        rng: &mut R,
+    ) {
+        let streams = RowStreams::new(rng);
+        self.linear_into(x, probs);
+        add_bias_sigmoid_sample(probs, &self.bias, sample, &streams);
     }
 
     /// Gradients and ∂L/∂x, given the layer's input x, its output y and ∂L/∂y.
@@ -129,9 +176,38 @@ impl<T: Float> HiddenLayer<T> {
     ) -> (LinearGradients<T>, Option<Matrix<T>>) {
         // δ = ∂L/∂y ⊙ σ'(z), with σ'(z) = y (1 − y)
         let mut delta = grad_output.clone();
-        delta.zip_map_inplace(y, |g, yv| g * yv * (T::ONE - yv));
+        sigmoid_delta(&mut delta, y);
         let grad_input = need_input_grad.then(|| matmul(&delta, Trans::N, &self.weights, Trans::N));
         (linear_gradients(&delta, x), grad_input)
+    }
+
+    /// One backward step with the update applied in place: no gradient is materialised.
+    ///
+    /// `grad` holds ∂L/∂y `(n_samples, n_out)` and is turned into δ = ∂L/∂y ⊙ y (1 − y);
+    /// `grad_input`, when given, receives ∂L/∂x = δ W `(n_samples, n_in)` computed from the
+    /// weights *before* the step; then W ← W − η δᵀ x and b ← b − η Σ_rows δ.
+    ///
+    /// # Panics
+    /// If the shapes do not fit the layer.
+    #[track_caller]
+    pub fn backward_apply(
+        &mut self,
+        x: &Matrix<T>,
+        y: &Matrix<T>,
+        grad: &mut Matrix<T>,
+        grad_input: Option<&mut Matrix<T>>,
+        learning_rate: T,
+    ) {
+        // δ = ∂L/∂y ⊙ y (1 − y), in place
+        sigmoid_delta(grad, y);
+
+        // ∂L/∂x = δ W, from the weights before their update
+        if let Some(gx) = grad_input {
+            input_gradient_into(grad, &self.weights, gx);
+        }
+
+        // W ← W − η δᵀ x and b ← b − η Σ δ, in place
+        accumulate_linear(&mut self.weights, &mut self.bias, -learning_rate, grad, x);
     }
 
     /// θ ← θ − η · ∂L/∂θ.
@@ -153,13 +229,69 @@ impl<T: Float> HiddenLayer<T> {
 }
 
 /// ∂L/∂W = δᵀ x and ∂L/∂b = Σ_rows δ for a layer z = x Wᵀ + b with δ = ∂L/∂z.
+///
+/// The same kernel as the in-place update, applied to zeros with α = 1.
+#[track_caller]
 pub(crate) fn linear_gradients<T: Float>(delta: &Matrix<T>, x: &Matrix<T>) -> LinearGradients<T> {
     let mut weights = Matrix::zeros(delta.cols(), x.cols());
-    gemm(T::ONE, delta, Trans::T, x, Trans::N, T::ZERO, &mut weights);
-    LinearGradients {
-        weights,
-        bias: delta.col_sums(),
+    let mut bias = vec![T::ZERO; delta.cols()];
+    accumulate_linear(&mut weights, &mut bias, T::ONE, delta, x);
+    LinearGradients { weights, bias }
+}
+
+/// W ← W + α δᵀ x and b ← b + α Σ_rows δ: δ `(n_samples, n_out)`, x `(n_samples, n_in)`.
+///
+/// With α = −η on a layer's parameters it is the gradient step; with α = 1 on zeros it gives
+/// the gradient itself.
+#[track_caller]
+pub(crate) fn accumulate_linear<T: Float>(
+    weights: &mut Matrix<T>,
+    bias: &mut [T],
+    alpha: T,
+    delta: &Matrix<T>,
+    x: &Matrix<T>,
+) {
+    gemm(alpha, delta, Trans::T, x, Trans::N, T::ONE, weights);
+    add_col_sums(bias, alpha, delta);
+}
+
+/// v ← v + α Σᵢ m[i, ·]: the column sums of m `(rows, cols)`, scaled, added to v (`cols`).
+///
+/// Each sum runs over the rows in order, as `Matrix::col_sums` does, but a block of columns
+/// at a time on the stack, so nothing is allocated and the rows are read contiguously.
+///
+/// # Panics
+/// If `v.len() ≠ m.cols()`.
+#[track_caller]
+pub(crate) fn add_col_sums<T: Float>(v: &mut [T], alpha: T, m: &Matrix<T>) {
+    const BLOCK: usize = 64;
+    assert_eq!(v.len(), m.cols(), "add_col_sums: vector length ≠ cols");
+    let cols = m.cols();
+    for (b, out) in v.chunks_mut(BLOCK).enumerate() {
+        let first = b * BLOCK;
+        let mut sums = [T::ZERO; BLOCK];
+        for row in m.as_slice().chunks_exact(cols) {
+            let part = &row[first..first + out.len()];
+            for (s, &x) in sums.iter_mut().zip(part) {
+                *s += x;
+            }
+        }
+        for (x, &s) in out.iter_mut().zip(&sums) {
+            *x += alpha * s;
+        }
     }
+}
+
+/// ∂L/∂x = δ W into `out`, reshaped to `(n_samples, n_in)`: δ `(n_samples, n_out)`, W
+/// `(n_out, n_in)`.
+#[track_caller]
+pub(crate) fn input_gradient_into<T: Float>(
+    delta: &Matrix<T>,
+    weights: &Matrix<T>,
+    out: &mut Matrix<T>,
+) {
+    out.reshape_uninit(delta.rows(), weights.cols());
+    gemm(T::ONE, delta, Trans::N, weights, Trans::N, T::ZERO, out);
 }
 
 #[cfg(test)]
@@ -226,5 +358,55 @@ mod tests {
             let fd = (loss(&layer, &xp, &c) - loss(&layer, &xm, &c)) / (2.0 * h);
             approx::assert_abs_diff_eq!(gx.as_slice()[idx], fd, epsilon = 1e-8);
         }
+    }
+
+    #[test]
+    fn backward_apply_is_backward_then_apply() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let layer = HiddenLayer::<f64>::new(5, 4, &mut rng).unwrap();
+        let x = Matrix::from_fn(6, 5, |i, j| ((i * 5 + j) as f64 * 0.29).sin());
+        let c = Matrix::from_fn(6, 4, |i, j| ((i + 3 * j) as f64 * 0.61).cos());
+        let y = layer.forward(&x);
+        let (g, gx) = layer.backward(&x, &y, &c, true);
+        let mut want = layer.clone();
+        want.apply(&g, 0.3);
+
+        let mut got = layer.clone();
+        let (mut grad, mut grad_input) = (c.clone(), Matrix::filled(1, 1, f64::NAN));
+        got.backward_apply(&x, &y, &mut grad, Some(&mut grad_input), 0.3);
+        assert_eq!(
+            grad_input,
+            gx.unwrap(),
+            "∂L/∂x from the weights before the step"
+        );
+        for (a, b) in got.weights.as_slice().iter().zip(want.weights.as_slice()) {
+            approx::assert_abs_diff_eq!(a, b, epsilon = 1e-15);
+        }
+        for (a, b) in got.bias.iter().zip(&want.bias) {
+            approx::assert_abs_diff_eq!(a, b, epsilon = 1e-15);
+        }
+    }
+
+    #[test]
+    fn forward_into_reuses_a_larger_buffer() {
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        let layer = HiddenLayer::<f32>::new(3, 2, &mut rng).unwrap();
+        let x = Matrix::from_fn(4, 3, |i, j| (i + j) as f32 * 0.5);
+        let mut out = Matrix::filled(10, 10, f32::NAN);
+        layer.forward_into(&x, &mut out);
+        assert_eq!(out, layer.forward(&x));
+        let sample = layer.forward_sample(&x, &mut ChaCha8Rng::seed_from_u64(5));
+        let want = crate::sample_bernoulli(&out, &mut ChaCha8Rng::seed_from_u64(5));
+        assert_eq!(sample, want);
+    }
+
+    #[test]
+    fn column_sums_are_added_in_blocks_without_loss() {
+        let m = Matrix::from_fn(7, 150, |i, j| ((i * 150 + j) as f64 * 0.13).sin());
+        let mut v = vec![1.0; 150];
+        add_col_sums(&mut v, -0.5, &m);
+        let want: Vec<f64> = m.col_sums().iter().map(|&s| 1.0 - 0.5 * s).collect();
+        assert_eq!(v, want);
+        add_col_sums(&mut [], 1.0, &Matrix::<f64>::zeros(3, 0));
     }
 }

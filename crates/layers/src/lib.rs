@@ -9,7 +9,16 @@
 //!
 //! Because the pretrained layers own their [`HiddenLayer`], a Deep Belief Net fine-tunes the
 //! very weights its RBMs learnt: no copy, no shared pointer. Batches are matrices with one
-//! sample per row; every random step takes the caller's generator `rng: &mut R`.
+//! sample per row; every random step takes the caller's generator `rng: &mut R`, draws one
+//! key from it and gives each row its own stream ([`RowStreams`]), so results do not depend
+//! on the thread count.
+//!
+//! Each training step has a variant that keeps its temporaries in a reused workspace
+//! ([`Rbm::contrastive_divergence_with`] with a [`CdWorkspace`],
+//! [`DenoisingAutoencoder::train_batch_with`] with a [`DaWorkspace`],
+//! [`LogisticRegression::train_batch_with`]) and updates the parameters in place; with
+//! [`HiddenLayer::forward_into`] and [`HiddenLayer::backward_apply`] a training loop
+//! allocates nothing per minibatch. The plain methods build a temporary workspace.
 //!
 //! ```
 //! use layerwise_layers::{CdParams, Rbm};
@@ -34,10 +43,11 @@ mod logistic;
 mod rbm;
 
 pub use activation::{
-    argmax_rows, sample_bernoulli, sigmoid, sigmoid_inplace, softmax_rows_inplace, softplus,
+    argmax_rows, sample_bernoulli, sample_bernoulli_into, sigmoid, sigmoid_inplace,
+    softmax_rows_inplace, softplus, RowStreams,
 };
-pub use denoising_autoencoder::{DaParams, DenoisingAutoencoder};
+pub use denoising_autoencoder::{DaParams, DaWorkspace, DenoisingAutoencoder};
 pub use error::{Error, Result};
 pub use hidden::{HiddenLayer, LinearGradients};
 pub use logistic::LogisticRegression;
-pub use rbm::{CdParams, Rbm, RbmGradients};
+pub use rbm::{CdParams, CdWorkspace, Rbm, RbmGradients};

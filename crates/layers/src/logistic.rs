@@ -6,11 +6,14 @@
 //! Loss: the mean cross-entropy L = −(1/B) Σₙ ln p[n, yₙ] over a minibatch of B rows.
 //! Its gradient at the logits is δ = (p − Y) / B with Y the one-hot labels, so
 //! ∂L/∂W = δᵀ x, ∂L/∂b = Σ_rows δ and ∂L/∂x = δ W.
+//!
+//! [`LogisticRegression::backward_apply`] turns p into δ in place (one row-parallel pass),
+//! takes ∂L/∂x from the weights before the step, then updates W and b in place.
 
-use crate::activation::{argmax_rows, softmax_rows_inplace};
+use crate::activation::{argmax_rows, softmax_row};
 use crate::error::{check_size, Result};
-use crate::hidden::{linear_gradients, LinearGradients};
-use layerwise_linalg::{matmul, Float, Matrix, Trans};
+use crate::hidden::{accumulate_linear, input_gradient_into, linear_gradients, LinearGradients};
+use layerwise_linalg::{gemm, matmul, Float, Matrix, Trans};
 
 /// A softmax classifier with weights `(n_classes, n_in)` and a bias of length `n_classes`.
 #[derive(Clone, Debug, PartialEq)]
@@ -73,10 +76,30 @@ impl<T: Float> LogisticRegression<T> {
     /// If `x.cols() ≠ n_in`.
     #[track_caller]
     pub fn probabilities(&self, x: &Matrix<T>) -> Matrix<T> {
-        let mut z = matmul(x, Trans::N, &self.weights, Trans::T);
-        z.add_row_vector(&self.bias);
-        softmax_rows_inplace(&mut z);
-        z
+        let mut p = Matrix::zeros(0, 0);
+        self.probabilities_into(x, &mut p);
+        p
+    }
+
+    /// [`LogisticRegression::probabilities`] into `out`, reshaped to `(n_samples, n_classes)`
+    /// and reusing its buffer: the GEMM, then one row-parallel pass adding b and normalising.
+    ///
+    /// # Panics
+    /// If `x.cols() ≠ n_in`.
+    #[track_caller]
+    pub fn probabilities_into(&self, x: &Matrix<T>, out: &mut Matrix<T>) {
+        // logits x Wᵀ
+        out.reshape_uninit(x.rows(), self.n_classes());
+        gemm(T::ONE, x, Trans::N, &self.weights, Trans::T, T::ZERO, out);
+
+        // softmax(z + b), row by row
+        let bias = &self.bias;
+        out.par_rows_mut(|_, row| {
+            for (z, &b) in row.iter_mut().zip(bias) {
+                *z += b;
+            }
+            softmax_row(row);
+        });
     }
 
     /// The most probable class of each row.
@@ -124,16 +147,40 @@ impl<T: Float> LogisticRegression<T> {
         labels: &[usize],
         need_input_grad: bool,
     ) -> (LinearGradients<T>, Option<Matrix<T>>) {
-        assert_eq!(labels.len(), probs.rows(), "one label per row");
         // δ = (p − Y) / B
-        let scale = T::ONE / T::from_f64(labels.len().max(1) as f64);
         let mut delta = probs.clone();
-        for (n, &y) in labels.iter().enumerate() {
-            delta[(n, y)] -= T::ONE;
-        }
-        delta.scale(scale);
+        softmax_delta(&mut delta, labels);
         let grad_input = need_input_grad.then(|| matmul(&delta, Trans::N, &self.weights, Trans::N));
         (linear_gradients(&delta, x), grad_input)
+    }
+
+    /// One backward step with the update applied in place: no gradient is materialised.
+    ///
+    /// `probs` `(B, n_classes)` holds p = `probabilities(x)` and is turned into
+    /// δ = (p − Y) / B; `grad_input`, when given, receives ∂L/∂x = δ W `(B, n_in)` computed
+    /// from the weights *before* the step; then W ← W − η δᵀ x and b ← b − η Σ_rows δ.
+    ///
+    /// # Panics
+    /// If the shapes do not fit or a label is `≥ n_classes`.
+    #[track_caller]
+    pub fn backward_apply(
+        &mut self,
+        x: &Matrix<T>,
+        probs: &mut Matrix<T>,
+        labels: &[usize],
+        grad_input: Option<&mut Matrix<T>>,
+        learning_rate: T,
+    ) {
+        // δ = (p − Y) / B, in place
+        softmax_delta(probs, labels);
+
+        // ∂L/∂x = δ W, from the weights before their update
+        if let Some(gx) = grad_input {
+            input_gradient_into(probs, &self.weights, gx);
+        }
+
+        // W ← W − η δᵀ x and b ← b − η Σ δ, in place
+        accumulate_linear(&mut self.weights, &mut self.bias, -learning_rate, probs, x);
     }
 
     /// θ ← θ − η · ∂L/∂θ.
@@ -154,12 +201,48 @@ impl<T: Float> LogisticRegression<T> {
     /// If the shapes do not fit or a label is `≥ n_classes`.
     #[track_caller]
     pub fn train_batch(&mut self, x: &Matrix<T>, labels: &[usize], learning_rate: T) -> T {
-        let probs = self.probabilities(x);
-        let loss = Self::cross_entropy(&probs, labels);
-        let (grads, _) = self.backward(x, &probs, labels, false);
-        self.apply(&grads, learning_rate);
+        self.train_batch_with(x, labels, learning_rate, &mut Matrix::zeros(0, 0))
+    }
+
+    /// [`LogisticRegression::train_batch`] with the probabilities (then δ) kept in `probs`,
+    /// reshaped to `(B, n_classes)` and reused: nothing is allocated once it is large enough.
+    ///
+    /// # Panics
+    /// If the shapes do not fit or a label is `≥ n_classes`.
+    #[track_caller]
+    pub fn train_batch_with(
+        &mut self,
+        x: &Matrix<T>,
+        labels: &[usize],
+        learning_rate: T,
+        probs: &mut Matrix<T>,
+    ) -> T {
+        self.probabilities_into(x, probs);
+        let loss = Self::cross_entropy(probs, labels);
+        self.backward_apply(x, probs, labels, None, learning_rate);
         loss
     }
+}
+
+/// p ← (p − Y) / B in place, Y the one-hot labels: the softmax cross-entropy's δ at the
+/// logits, rows in parallel.
+///
+/// # Panics
+/// If `labels.len() ≠ probs.rows()` or a label is `≥ probs.cols()`.
+#[track_caller]
+fn softmax_delta<T: Float>(probs: &mut Matrix<T>, labels: &[usize]) {
+    assert_eq!(labels.len(), probs.rows(), "one label per row");
+    let n_classes = probs.cols();
+    if let Some(&y) = labels.iter().find(|&&y| y >= n_classes) {
+        panic!("label {y} out of range for {n_classes} classes");
+    }
+    let scale = T::ONE / T::from_f64(labels.len().max(1) as f64);
+    probs.par_rows_mut(|n, row| {
+        row[labels[n]] -= T::ONE;
+        for p in row.iter_mut() {
+            *p *= scale;
+        }
+    });
 }
 
 #[cfg(test)]

@@ -17,11 +17,16 @@
 //! mean F(V⁺) − mean F(V⁻) with V⁻ held fixed, which is how [`Rbm::cd_gradient`] is
 //! defined and tested. Batches are `(n_samples, n_visible)`; hidden matrices are
 //! `(n_samples, n_hidden)`.
+//!
+//! Training applies that update in place ([`Rbm::contrastive_divergence_with`]): each layer's
+//! GEMM is followed by one row-parallel pass adding the bias, applying σ and drawing the
+//! sample, into the matrices of a reused [`CdWorkspace`]; W and the biases are accumulated
+//! into directly, by the same kernel that [`Rbm::cd_gradient`] runs on zeros.
 
-use crate::activation::{sample_bernoulli, sigmoid, softplus};
+use crate::activation::{add_bias_sigmoid, add_bias_sigmoid_sample, softplus, RowStreams};
 use crate::error::{check_positive, check_size, Error, Result};
-use crate::hidden::HiddenLayer;
-use layerwise_linalg::{gemm, matmul, Float, Matrix, Trans};
+use crate::hidden::{add_col_sums, HiddenLayer};
+use layerwise_linalg::{gemm, Float, Matrix, Trans};
 use rand::Rng;
 
 /// Validated settings of one CD-k step: a learning rate η > 0 and k ≥ 1 Gibbs steps.
@@ -149,10 +154,33 @@ impl<T: Float> Rbm<T> {
     /// If `h.cols() ≠ n_hidden`.
     #[track_caller]
     pub fn visible_probabilities(&self, h: &Matrix<T>) -> Matrix<T> {
-        let mut v = matmul(h, Trans::N, self.hidden.weights(), Trans::N);
-        v.add_row_vector(&self.visible_bias);
-        v.map_inplace(sigmoid);
+        let mut v = Matrix::zeros(0, 0);
+        self.visible_linear_into(h, &mut v);
+        add_bias_sigmoid(&mut v, &self.visible_bias);
         v
+    }
+
+    /// a ← h W (the GEMM of the downward pass), a reshaped to `(n_samples, n_visible)`.
+    #[track_caller]
+    fn visible_linear_into(&self, h: &Matrix<T>, a: &mut Matrix<T>) {
+        a.reshape_uninit(h.rows(), self.n_visible());
+        let w = self.hidden.weights();
+        gemm(T::ONE, h, Trans::N, w, Trans::N, T::ZERO, a);
+    }
+
+    /// `probs` ← p(v | h) and `sample` ← a binary sample of it, both `(n_samples, n_visible)`:
+    /// the GEMM, then one row-parallel pass (bias, σ, draw).
+    #[track_caller]
+    fn visible_sample_into<R: Rng + ?Sized>(
+        &self,
+        h: &Matrix<T>,
+        probs: &mut Matrix<T>,
+        sample: &mut Matrix<T>,
+        rng: &mut R,
+    ) {
+        let streams = RowStreams::new(rng);
+        self.visible_linear_into(h, probs);
+        add_bias_sigmoid_sample(probs, &self.visible_bias, sample, &streams);
     }
 
     /// Mean-field reconstruction p(v | p(h | v)): `(n_samples, n_visible)` in and out.
@@ -189,15 +217,34 @@ impl<T: Float> Rbm<T> {
 
     /// Gradient of mean F(V⁺) − mean F(V⁻), V⁻ held fixed: the CD-k direction, negated.
     ///
-    /// Shapes: both batches `(B, n_visible)`, the same B.
+    /// Shapes: both batches `(B, n_visible)`, the same B. It is computed by the kernel that
+    /// training applies in place, run on zeros.
     ///
     /// # Panics
     /// If the shapes differ or do not fit the RBM.
     #[track_caller]
     pub fn cd_gradient(&self, v_pos: &Matrix<T>, v_neg: &Matrix<T>) -> RbmGradients<T> {
+        assert_eq!(
+            v_pos.shape(),
+            v_neg.shape(),
+            "cd_gradient: batch shapes differ"
+        );
         let h_pos = self.hidden_probabilities(v_pos);
         let h_neg = self.hidden_probabilities(v_neg);
-        cd_statistics(v_pos, &h_pos, v_neg, &h_neg)
+        let mut g = RbmGradients::zeros(self.n_hidden(), self.n_visible());
+        let phases = Phases {
+            v_pos,
+            h_pos: &h_pos,
+            v_neg,
+            h_neg: &h_neg,
+        };
+        phases.accumulate(
+            -T::ONE,
+            &mut g.weights,
+            &mut g.hidden_bias,
+            &mut g.visible_bias,
+        );
+        g
     }
 
     /// θ ← θ − η · ∂/∂θ for all of W, b and c.
@@ -219,7 +266,8 @@ impl<T: Float> Rbm<T> {
     /// One CD-k update on a minibatch `(B, n_visible)`; returns the reconstruction error.
     ///
     /// The error is the mean over rows of Σᵢ (vᵢ − p(vᵢ | h))² at the chain's first
-    /// visible step, measured before the update.
+    /// visible step, measured before the update. Builds a temporary [`CdWorkspace`]; training
+    /// loops keep one and call [`Rbm::contrastive_divergence_with`].
     ///
     /// # Panics
     /// If `batch.cols() ≠ n_visible`.
@@ -230,74 +278,176 @@ impl<T: Float> Rbm<T> {
         params: &CdParams,
         rng: &mut R,
     ) -> T {
-        // positive phase
-        let h_pos = self.hidden_probabilities(batch);
-        let mut h_sample = sample_bernoulli(&h_pos, rng);
+        self.contrastive_divergence_with(batch, params, &mut CdWorkspace::new(), rng)
+    }
 
-        // Gibbs chain: k alternations, sampling both layers, keeping the last hidden means
+    /// [`Rbm::contrastive_divergence`] with every temporary in `workspace`, reused: once its
+    /// buffers have grown to the largest minibatch, a step allocates nothing.
+    ///
+    /// `rng` gives one value per sampled layer, 2k in all ([`crate::RowStreams`]).
+    /// W, b and c are updated in place: W += η (H⁺ᵀV⁺ − H⁻ᵀV⁻) / B and likewise the biases.
+    ///
+    /// # Panics
+    /// If `batch.cols() ≠ n_visible`.
+    #[track_caller]
+    pub fn contrastive_divergence_with<R: Rng + ?Sized>(
+        &mut self,
+        batch: &Matrix<T>,
+        params: &CdParams,
+        ws: &mut CdWorkspace<T>,
+        rng: &mut R,
+    ) -> T {
+        // positive phase: H⁺ = p(h | V⁺), and the chain's first hidden sample
+        let (h_pos, h_sample) = (&mut ws.h_pos, &mut ws.h_sample);
+        self.hidden.forward_sample_into(batch, h_pos, h_sample, rng);
+
+        // Gibbs chain, ending with V⁻ and H⁻ = p(h | V⁻)
+        let error = self.gibbs_chain(batch, params.k(), ws, rng);
+
+        // update: θ ← θ + η (positive − negative statistics) / B
+        let phases = Phases {
+            v_pos: batch,
+            h_pos: &ws.h_pos,
+            v_neg: &ws.v_sample,
+            h_neg: &ws.h_probs,
+        };
+        let eta = T::from_f64(params.learning_rate());
+        let (w, b) = self.hidden.parts_mut();
+        phases.accumulate(eta, w, b, &mut self.visible_bias);
+        error
+    }
+
+    /// k alternations from `ws.h_sample`, sampling both layers, keeping the last hidden means
+    /// in `ws.h_probs` and V⁻ in `ws.v_sample`; returns the first step's reconstruction error.
+    fn gibbs_chain<R: Rng + ?Sized>(
+        &self,
+        batch: &Matrix<T>,
+        k: usize,
+        ws: &mut CdWorkspace<T>,
+        rng: &mut R,
+    ) -> T {
         let mut error = T::ZERO;
-        let mut chain = None;
-        for step in 0..params.k() {
-            let v_probs = self.visible_probabilities(&h_sample);
+        for step in 0..k {
+            // down: p(v | h) and a visible sample
+            self.visible_sample_into(&ws.h_sample, &mut ws.v_probs, &mut ws.v_sample, rng);
             if step == 0 {
-                error = squared_error(batch, &v_probs);
+                error = squared_error(batch, &ws.v_probs);
             }
-            let v_sample = sample_bernoulli(&v_probs, rng);
-            let h_probs = self.hidden_probabilities(&v_sample);
-            if step + 1 < params.k() {
-                h_sample = sample_bernoulli(&h_probs, rng);
-            }
-            chain = Some((v_sample, h_probs));
-        }
-        let (v_neg, h_neg) = chain.expect("k ≥ 1 is checked by CdParams");
 
-        // negative phase and update
-        let grads = cd_statistics(batch, &h_pos, &v_neg, &h_neg);
-        self.apply(&grads, T::from_f64(params.learning_rate()));
+            // up: p(h | v), sampled again unless the chain ends here
+            if step + 1 < k {
+                self.hidden.forward_sample_into(
+                    &ws.v_sample,
+                    &mut ws.h_probs,
+                    &mut ws.h_sample,
+                    rng,
+                );
+            } else {
+                self.hidden.forward_into(&ws.v_sample, &mut ws.h_probs);
+            }
+        }
         error
     }
 }
 
-/// Negative minus positive statistics of h vᵀ, h and v, each a mean over the B rows.
-fn cd_statistics<T: Float>(
-    v_pos: &Matrix<T>,
-    h_pos: &Matrix<T>,
-    v_neg: &Matrix<T>,
-    h_neg: &Matrix<T>,
-) -> RbmGradients<T> {
-    let inv_b = T::ONE / T::from_f64(v_pos.rows().max(1) as f64);
-    let mut weights = Matrix::zeros(h_pos.cols(), v_pos.cols());
-    gemm(
-        -inv_b,
-        h_pos,
-        Trans::T,
-        v_pos,
-        Trans::N,
-        T::ZERO,
-        &mut weights,
-    );
-    gemm(
-        inv_b,
-        h_neg,
-        Trans::T,
-        v_neg,
-        Trans::N,
-        T::ONE,
-        &mut weights,
-    );
-    let mean_difference = |pos: &Matrix<T>, neg: &Matrix<T>| -> Vec<T> {
-        let (p, n) = (pos.col_sums(), neg.col_sums());
-        p.iter().zip(&n).map(|(&a, &b)| (b - a) * inv_b).collect()
-    };
-    RbmGradients {
-        weights,
-        hidden_bias: mean_difference(h_pos, h_neg),
-        visible_bias: mean_difference(v_pos, v_neg),
+/// The temporaries of one CD-k step, kept between minibatches so training allocates nothing.
+///
+/// Each matrix is reshaped to the minibatch's B rows on every step, reusing its buffer, so
+/// one workspace serves any batch size and any RBM.
+#[derive(Clone, Debug)]
+pub struct CdWorkspace<T> {
+    /// H⁺ = p(h | V⁺), `(B, n_hidden)`.
+    h_pos: Matrix<T>,
+    /// The chain's hidden sample, `(B, n_hidden)`.
+    h_sample: Matrix<T>,
+    /// p(v | h) of the latest step, `(B, n_visible)`.
+    v_probs: Matrix<T>,
+    /// The chain's visible sample, V⁻ once it ends, `(B, n_visible)`.
+    v_sample: Matrix<T>,
+    /// p(h | v) of the latest step, H⁻ once the chain ends, `(B, n_hidden)`.
+    h_probs: Matrix<T>,
+}
+
+impl<T: Float> CdWorkspace<T> {
+    /// An empty workspace; its buffers grow on the first step.
+    pub fn new() -> Self {
+        let empty = || Matrix::zeros(0, 0);
+        CdWorkspace {
+            h_pos: empty(),
+            h_sample: empty(),
+            v_probs: empty(),
+            v_sample: empty(),
+            h_probs: empty(),
+        }
+    }
+
+    /// V⁻, the chain's last visible sample in the latest step, `(B, n_visible)`.
+    pub fn negative_sample(&self) -> &Matrix<T> {
+        &self.v_sample
+    }
+}
+
+impl<T: Float> Default for CdWorkspace<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Float> RbmGradients<T> {
+    /// Zero gradients for W `(n_hidden, n_visible)`, b and c.
+    pub(crate) fn zeros(n_hidden: usize, n_visible: usize) -> Self {
+        RbmGradients {
+            weights: Matrix::zeros(n_hidden, n_visible),
+            hidden_bias: vec![T::ZERO; n_hidden],
+            visible_bias: vec![T::ZERO; n_visible],
+        }
+    }
+}
+
+/// The four batches CD-k's statistics come from: V⁺ and V⁻ `(B, n_visible)`, H⁺ and H⁻
+/// `(B, n_hidden)`.
+struct Phases<'a, T> {
+    v_pos: &'a Matrix<T>,
+    h_pos: &'a Matrix<T>,
+    v_neg: &'a Matrix<T>,
+    h_neg: &'a Matrix<T>,
+}
+
+impl<T: Float> Phases<'_, T> {
+    /// θ ← θ + s (positive − negative statistics) / B: W += s (H⁺ᵀV⁺ − H⁻ᵀV⁻) / B,
+    /// b += s Σ(H⁺ − H⁻) / B and c += s Σ(V⁺ − V⁻) / B.
+    ///
+    /// s = η is the CD-k update; s = −1 on zeros gives the gradient of the objective.
+    #[track_caller]
+    fn accumulate(&self, scale: T, weights: &mut Matrix<T>, hidden: &mut [T], visible: &mut [T]) {
+        let s = scale / T::from_f64(self.v_pos.rows().max(1) as f64);
+        gemm(
+            s,
+            self.h_pos,
+            Trans::T,
+            self.v_pos,
+            Trans::N,
+            T::ONE,
+            weights,
+        );
+        gemm(
+            -s,
+            self.h_neg,
+            Trans::T,
+            self.v_neg,
+            Trans::N,
+            T::ONE,
+            weights,
+        );
+        add_col_sums(hidden, s, self.h_pos);
+        add_col_sums(hidden, -s, self.h_neg);
+        add_col_sums(visible, s, self.v_pos);
+        add_col_sums(visible, -s, self.v_neg);
     }
 }
 
 /// Mean over rows of Σⱼ (xᵢⱼ − yᵢⱼ)².
-pub(crate) fn squared_error<T: Float>(x: &Matrix<T>, y: &Matrix<T>) -> T {
+fn squared_error<T: Float>(x: &Matrix<T>, y: &Matrix<T>) -> T {
     let total: T = x
         .as_slice()
         .iter()
@@ -427,5 +577,71 @@ mod tests {
         assert!(last < first / 4.0, "error went from {first} to {last}");
         assert_eq!(a, run(11).2);
         assert_ne!(a, run(12).2);
+    }
+
+    #[test]
+    fn a_cd_step_moves_by_minus_eta_times_cd_gradient() {
+        let mut rng = ChaCha8Rng::seed_from_u64(13);
+        let r = rbm(&mut rng);
+        let batch = binary(7, 6, &mut rng);
+        let params = CdParams::new(0.01, 2).unwrap();
+        let mut stepped = r.clone();
+        let mut ws = CdWorkspace::new();
+        stepped.contrastive_divergence_with(&batch, &params, &mut ws, &mut rng);
+        let g = r.cd_gradient(&batch, ws.negative_sample());
+        let moved = |after: &[f64], before: &[f64], grad: &[f64]| {
+            for ((a, b), g) in after.iter().zip(before).zip(grad) {
+                approx::assert_abs_diff_eq!((b - a) / 0.01, g, epsilon = 1e-10);
+            }
+        };
+        let (w, b) = (r.hidden_layer().weights(), r.hidden_layer().bias());
+        let after = stepped.hidden_layer();
+        moved(
+            after.weights().as_slice(),
+            w.as_slice(),
+            g.weights.as_slice(),
+        );
+        moved(after.bias(), b, &g.hidden_bias);
+        moved(stepped.visible_bias(), r.visible_bias(), &g.visible_bias);
+    }
+
+    #[test]
+    fn a_reused_workspace_gives_what_fresh_ones_give() {
+        let mut rng = ChaCha8Rng::seed_from_u64(14);
+        let start = rbm(&mut rng);
+        let batches = [
+            binary(7, 6, &mut rng),
+            binary(3, 6, &mut rng),
+            binary(7, 6, &mut rng),
+        ];
+        let params = CdParams::new(0.1, 2).unwrap();
+        let run = |reuse: bool| {
+            let (mut r, mut rng) = (start.clone(), ChaCha8Rng::seed_from_u64(15));
+            let mut ws = CdWorkspace::new();
+            let errors: Vec<f64> = batches
+                .iter()
+                .map(|b| {
+                    if !reuse {
+                        ws = CdWorkspace::new();
+                    }
+                    r.contrastive_divergence_with(b, &params, &mut ws, &mut rng)
+                })
+                .collect();
+            (r, errors)
+        };
+        assert_eq!(run(true), run(false));
+    }
+
+    #[test]
+    fn a_cd_step_is_bit_identical_for_1_2_and_3_threads() {
+        let mut rng = ChaCha8Rng::seed_from_u64(16);
+        let start = Rbm::<f64>::new(120, 100, &mut rng).unwrap();
+        let batch = binary(900, 120, &mut rng);
+        let params = CdParams::new(0.1, 2).unwrap();
+        crate::activation::tests::same_for_1_2_3_threads(|| {
+            let (mut r, mut rng) = (start.clone(), ChaCha8Rng::seed_from_u64(17));
+            let error = r.contrastive_divergence(&batch, &params, &mut rng);
+            (r, error)
+        });
     }
 }

@@ -79,6 +79,13 @@ impl<T: Float> Matrix<T> {
     pub fn par_rows_mut(&mut self, f: impl Fn(usize, &mut [T]) + Sync) {
         let cols = self.cols().max(1);
         let n_threads = threads_for(self.as_slice().len(), MIN_PARALLEL_ELEMENTS);
+        if n_threads == 1 {
+            // on the calling thread, allocating nothing
+            for (i, row) in self.as_mut_slice().chunks_exact_mut(cols).enumerate() {
+                f(i, row);
+            }
+            return;
+        }
         let blocks = split(self.rows(), n_threads, 1);
         let mut rest = self.as_mut_slice();
         std::thread::scope(|s| {
@@ -118,7 +125,19 @@ impl<T: Float> Matrix<T> {
         );
         let (ca, cb) = (self.cols().max(1), other.cols().max(1));
         let work = self.as_slice().len() + other.as_slice().len();
-        let blocks = split(self.rows(), threads_for(work, MIN_PARALLEL_ELEMENTS), 1);
+        let n_threads = threads_for(work, MIN_PARALLEL_ELEMENTS);
+        if n_threads == 1 {
+            // on the calling thread, allocating nothing
+            let rows = self.as_mut_slice().chunks_exact_mut(ca);
+            for (i, (ra, rb)) in rows
+                .zip(other.as_mut_slice().chunks_exact_mut(cb))
+                .enumerate()
+            {
+                f(i, ra, rb);
+            }
+            return;
+        }
+        let blocks = split(self.rows(), n_threads, 1);
         let (mut rest_a, mut rest_b) = (self.as_mut_slice(), other.as_mut_slice());
         std::thread::scope(|s| {
             for (b, block) in blocks.iter().enumerate() {

@@ -10,15 +10,23 @@ use crate::error::Result;
 use crate::history::{FinetuneEpoch, PretrainEpoch};
 use crate::stack::{self, check_features, pretrain_stack, Pretrainable};
 use layerwise_data::Dataset;
-use layerwise_layers::{CdParams, HiddenLayer, LogisticRegression, Rbm};
+use layerwise_layers::{CdParams, CdWorkspace, HiddenLayer, LogisticRegression, Rbm};
 use layerwise_linalg::{Float, Matrix};
 use rand::Rng;
 
 impl<T: Float> Pretrainable<T> for Rbm<T> {
     type Params = CdParams;
 
-    fn train_step<R: Rng + ?Sized>(&mut self, x: &Matrix<T>, p: &CdParams, rng: &mut R) -> T {
-        self.contrastive_divergence(x, p, rng)
+    type Workspace = CdWorkspace<T>;
+
+    fn train_step<R: Rng + ?Sized>(
+        &mut self,
+        x: &Matrix<T>,
+        p: &CdParams,
+        ws: &mut CdWorkspace<T>,
+        rng: &mut R,
+    ) -> T {
+        self.contrastive_divergence_with(x, p, ws, rng)
     }
 
     fn hidden(&self) -> &HiddenLayer<T> {

@@ -11,15 +11,25 @@ use crate::error::Result;
 use crate::history::{FinetuneEpoch, PretrainEpoch};
 use crate::stack::{self, check_features, pretrain_stack, Pretrainable};
 use layerwise_data::Dataset;
-use layerwise_layers::{DaParams, DenoisingAutoencoder, HiddenLayer, LogisticRegression};
+use layerwise_layers::{
+    DaParams, DaWorkspace, DenoisingAutoencoder, HiddenLayer, LogisticRegression,
+};
 use layerwise_linalg::{Float, Matrix};
 use rand::Rng;
 
 impl<T: Float> Pretrainable<T> for DenoisingAutoencoder<T> {
     type Params = DaParams;
 
-    fn train_step<R: Rng + ?Sized>(&mut self, x: &Matrix<T>, p: &DaParams, rng: &mut R) -> T {
-        self.train_batch(x, p, rng)
+    type Workspace = DaWorkspace<T>;
+
+    fn train_step<R: Rng + ?Sized>(
+        &mut self,
+        x: &Matrix<T>,
+        p: &DaParams,
+        ws: &mut DaWorkspace<T>,
+        rng: &mut R,
+    ) -> T {
+        self.train_batch_with(x, p, ws, rng)
     }
 
     fn hidden(&self) -> &HiddenLayer<T> {

@@ -3,6 +3,11 @@
 //!
 //! Shapes: x `(n_samples, n_inputs)`; hidden layer ℓ maps `(n_samples, n_ℓ₋₁)` to
 //! `(n_samples, n_ℓ)`; the logistic layer ends with `(n_samples, n_classes)`.
+//!
+//! Both training loops keep their temporaries between minibatches (the layers' workspaces,
+//! the gathered batch and its labels, every activation and gradient) and update the weights
+//! in place, so in steady state a minibatch allocates nothing. Backpropagation takes each
+//! layer's input gradient δ W from its weights before their update.
 
 use crate::config::{CheckedFinetune, FinetuneMode, Propagation};
 use crate::error::{Error, Result};
@@ -17,8 +22,17 @@ pub(crate) trait Pretrainable<T: Float> {
     /// The validated per-step hyperparameters.
     type Params;
 
+    /// The temporaries of a training step, reused across minibatches.
+    type Workspace: Default;
+
     /// One training step on a minibatch; returns its error before the step.
-    fn train_step<R: Rng + ?Sized>(&mut self, x: &Matrix<T>, p: &Self::Params, rng: &mut R) -> T;
+    fn train_step<R: Rng + ?Sized>(
+        &mut self,
+        x: &Matrix<T>,
+        p: &Self::Params,
+        ws: &mut Self::Workspace,
+        rng: &mut R,
+    ) -> T;
 
     /// The weights and hidden bias as a sigmoid layer.
     fn hidden(&self) -> &HiddenLayer<T>;
@@ -26,6 +40,8 @@ pub(crate) trait Pretrainable<T: Float> {
 
 /// Greedy layer-wise pretraining: layer ℓ learns from the data propagated through layers
 /// 0..ℓ, which are already trained.
+///
+/// One workspace serves every layer; in steady state a minibatch allocates nothing.
 pub(crate) fn pretrain_stack<T, L, R, F>(
     layers: &mut [L],
     params: &L::Params,
@@ -42,19 +58,18 @@ where
 {
     let (epochs, batch_size, propagation) = schedule;
     let mut history = Vec::with_capacity(epochs * layers.len());
+    let mut workspace = L::Workspace::default();
     for l in 0..layers.len() {
         let (below, rest) = layers.split_at_mut(l);
         let below: Vec<&HiddenLayer<T>> = below.iter().map(|b| b.hidden()).collect();
-        let means = (propagation == Propagation::Mean).then(|| forward_means(&below, data));
+        let mut inputs = LayerInputs::new(below, data, propagation);
         for epoch in 0..epochs {
             let order = shuffled_indices(data.rows(), rng);
             let mut total = 0.0;
             for idx in minibatches(&order, batch_size) {
-                let x = match &means {
-                    Some(m) => m.select_rows(idx),
-                    None => forward_samples(&below, data.select_rows(idx), rng),
-                };
-                total += rest[0].train_step(&x, params, rng).to_f64() * idx.len() as f64;
+                let x = inputs.gather(idx, rng);
+                let error = rest[0].train_step(x, params, &mut workspace, rng);
+                total += error.to_f64() * idx.len() as f64;
             }
             let error = total / data.rows().max(1) as f64;
             if !error.is_finite() {
@@ -76,6 +91,53 @@ where
     Ok(history)
 }
 
+/// The minibatches one layer is pretrained on, gathered and propagated into reused buffers.
+struct LayerInputs<'a, T> {
+    /// The trained layers below, bottom first.
+    below: Vec<&'a HiddenLayer<T>>,
+    /// The unlabelled data `(n_samples, n_inputs)`.
+    data: &'a Matrix<T>,
+    /// Mean activations of the top of `below` for every row, when propagating means.
+    means: Option<Matrix<T>>,
+    /// The gathered rows, then each layer's sample in turn, `(B, ·)`.
+    batch: Matrix<T>,
+    /// The probabilities a sample is drawn from, `(B, ·)`.
+    probs: Matrix<T>,
+    /// Where the next sample is drawn, swapped with `batch`, `(B, ·)`.
+    spare: Matrix<T>,
+}
+
+impl<'a, T: Float> LayerInputs<'a, T> {
+    /// Buffers for the layer above `below`; mean activations are computed once here.
+    fn new(below: Vec<&'a HiddenLayer<T>>, data: &'a Matrix<T>, how: Propagation) -> Self {
+        let means = (how == Propagation::Mean).then(|| forward_means(&below, data));
+        let empty = || Matrix::zeros(0, 0);
+        LayerInputs {
+            below,
+            data,
+            means,
+            batch: empty(),
+            probs: empty(),
+            spare: empty(),
+        }
+    }
+
+    /// The layer's input for the rows `idx`: gathered mean activations, or binary samples
+    /// drawn afresh layer after layer, each from p(h | the sample below).
+    fn gather<R: Rng + ?Sized>(&mut self, idx: &[usize], rng: &mut R) -> &Matrix<T> {
+        if let Some(means) = &self.means {
+            means.select_rows_into(idx, &mut self.batch);
+            return &self.batch;
+        }
+        self.data.select_rows_into(idx, &mut self.batch);
+        for layer in &self.below {
+            layer.forward_sample_into(&self.batch, &mut self.probs, &mut self.spare, rng);
+            std::mem::swap(&mut self.batch, &mut self.spare);
+        }
+        &self.batch
+    }
+}
+
 /// Mean activations of the top of `layers` for input x (x itself when `layers` is empty).
 pub(crate) fn forward_means<T: Float>(layers: &[&HiddenLayer<T>], x: &Matrix<T>) -> Matrix<T> {
     let mut h = x.clone();
@@ -85,23 +147,46 @@ pub(crate) fn forward_means<T: Float>(layers: &[&HiddenLayer<T>], x: &Matrix<T>)
     h
 }
 
-/// Binary samples drawn layer after layer, each from p(h | the sample below).
-fn forward_samples<T: Float, R: Rng + ?Sized>(
-    layers: &[&HiddenLayer<T>],
-    x: Matrix<T>,
-    rng: &mut R,
-) -> Matrix<T> {
-    let mut h = x;
-    for layer in layers {
-        h = layer.forward_sample(&h, rng);
-    }
-    h
-}
-
 /// The classifier view of a model: its hidden layers (mutable) and its logistic layer.
 pub(crate) struct Classifier<'a, T> {
     pub(crate) hidden: Vec<&'a mut HiddenLayer<T>>,
     pub(crate) top: &'a mut LogisticRegression<T>,
+}
+
+/// Every temporary of a fine-tuning step, reused across minibatches: each matrix is reshaped
+/// to the minibatch's B rows, so in steady state a step allocates nothing.
+pub(crate) struct BackpropWorkspace<T> {
+    /// The gathered minibatch, `(B, n_inputs)` (frozen features when only the top learns).
+    batch: Matrix<T>,
+    /// Its labels, length B.
+    labels: Vec<usize>,
+    /// y_ℓ, the output of hidden layer ℓ, `(B, n_ℓ)`.
+    outputs: Vec<Matrix<T>>,
+    /// ∂L/∂y_ℓ, turned into δ_ℓ in place, `(B, n_ℓ)`.
+    grads: Vec<Matrix<T>>,
+    /// The class probabilities, turned into the top layer's δ, `(B, n_classes)`.
+    probs: Matrix<T>,
+}
+
+impl<T: Float> BackpropWorkspace<T> {
+    /// Empty buffers for a stack of `n_hidden_layers` sigmoid layers.
+    pub(crate) fn new(n_hidden_layers: usize) -> Self {
+        let empty = || Matrix::zeros(0, 0);
+        BackpropWorkspace {
+            batch: empty(),
+            labels: Vec::new(),
+            outputs: (0..n_hidden_layers).map(|_| empty()).collect(),
+            grads: (0..n_hidden_layers).map(|_| empty()).collect(),
+            probs: empty(),
+        }
+    }
+
+    /// Gathers the rows `idx` of `features` and their labels into the batch buffers.
+    pub(crate) fn gather(&mut self, features: &Matrix<T>, labels: &[usize], idx: &[usize]) {
+        features.select_rows_into(idx, &mut self.batch);
+        self.labels.clear();
+        self.labels.extend(idx.iter().map(|&i| labels[i]));
+    }
 }
 
 impl<T: Float> Classifier<'_, T> {
@@ -132,24 +217,14 @@ impl<T: Float> Classifier<'_, T> {
         // frozen features are computed once when only the top layer learns
         let frozen = (cfg.mode == FinetuneMode::TopOnly)
             .then(|| forward_means(&self.hidden_refs(), train.features()));
+        let mut ws = BackpropWorkspace::new(self.hidden.len());
         let mut history = Vec::with_capacity(cfg.epochs);
         let mut learning_rate = cfg.learning_rate;
         for epoch in 0..cfg.epochs {
             let order = shuffled_indices(train.n_samples(), rng);
-            let mut total = 0.0;
-            for idx in minibatches(&order, cfg.batch_size) {
-                let labels: Vec<usize> = idx.iter().map(|&i| train.labels()[i]).collect();
-                let eta = T::from_f64(learning_rate);
-                let loss = match &frozen {
-                    Some(features) => {
-                        self.top
-                            .train_batch(&features.select_rows(idx), &labels, eta)
-                    }
-                    None => self.backprop_step(&train.features().select_rows(idx), &labels, eta),
-                };
-                total += loss.to_f64() * idx.len() as f64;
-            }
-            let train_loss = total / train.n_samples().max(1) as f64;
+            let eta = T::from_f64(learning_rate);
+            let train_loss =
+                self.epoch(train, frozen.as_ref(), &order, cfg.batch_size, eta, &mut ws);
             if !train_loss.is_finite() {
                 return Err(Error::NonFinite {
                     phase: "fine-tuning",
@@ -171,28 +246,56 @@ impl<T: Float> Classifier<'_, T> {
         Ok(history)
     }
 
-    /// One step of backpropagation through the logistic layer and every hidden layer.
-    fn backprop_step(&mut self, x: &Matrix<T>, labels: &[usize], eta: T) -> T {
-        // forward with mean activations, keeping every layer's output
-        let mut outputs = Vec::with_capacity(self.hidden.len() + 1);
-        outputs.push(x.clone());
-        for layer in &self.hidden {
-            let h = layer.forward(outputs.last().expect("input is pushed first"));
-            outputs.push(h);
+    /// One pass over `order` in minibatches; returns the mean training loss.
+    ///
+    /// With `frozen` features only the top layer learns; otherwise every layer does.
+    fn epoch(
+        &mut self,
+        train: &Dataset<T>,
+        frozen: Option<&Matrix<T>>,
+        order: &[usize],
+        batch_size: usize,
+        eta: T,
+        ws: &mut BackpropWorkspace<T>,
+    ) -> f64 {
+        let mut total = 0.0;
+        for idx in minibatches(order, batch_size) {
+            ws.gather(frozen.unwrap_or(train.features()), train.labels(), idx);
+            let loss = match frozen {
+                Some(_) => self
+                    .top
+                    .train_batch_with(&ws.batch, &ws.labels, eta, &mut ws.probs),
+                None => self.backprop_step(ws, eta),
+            };
+            total += loss.to_f64() * idx.len() as f64;
         }
-        let top_input = outputs.last().expect("input is pushed first");
-        let probs = self.top.probabilities(top_input);
-        let loss = LogisticRegression::cross_entropy(&probs, labels);
+        total / train.n_samples().max(1) as f64
+    }
 
-        // backward: each layer's input gradient is taken before its own update
-        let (grads, mut upstream) = self.top.backward(top_input, &probs, labels, true);
-        self.top.apply(&grads, eta);
+    /// One step of backpropagation through the logistic layer and every hidden layer, on
+    /// the minibatch gathered in `ws`; returns the loss before the step.
+    fn backprop_step(&mut self, ws: &mut BackpropWorkspace<T>, eta: T) -> T {
+        // forward with mean activations, keeping every layer's output
+        for (l, layer) in self.hidden.iter().enumerate() {
+            let (below, rest) = ws.outputs.split_at_mut(l);
+            layer.forward_into(below.last().unwrap_or(&ws.batch), &mut rest[0]);
+        }
+        let top_input = ws.outputs.last().unwrap_or(&ws.batch);
+        self.top.probabilities_into(top_input, &mut ws.probs);
+        let loss = LogisticRegression::cross_entropy(&ws.probs, &ws.labels);
+
+        // backward, in place: each layer's input gradient is taken before its own update
+        let (labels, probs) = (&ws.labels, &mut ws.probs);
+        self.top
+            .backward_apply(top_input, probs, labels, ws.grads.last_mut(), eta);
         for l in (0..self.hidden.len()).rev() {
-            let grad_output = upstream.take().expect("requested from the layer above");
-            let (g, grad_input) =
-                self.hidden[l].backward(&outputs[l], &outputs[l + 1], &grad_output, l > 0);
-            self.hidden[l].apply(&g, eta);
-            upstream = grad_input;
+            let (below, rest) = ws.grads.split_at_mut(l);
+            let x = if l == 0 {
+                &ws.batch
+            } else {
+                &ws.outputs[l - 1]
+            };
+            self.hidden[l].backward_apply(x, &ws.outputs[l], &mut rest[0], below.last_mut(), eta);
         }
         loss
     }
@@ -301,7 +404,10 @@ mod tests {
                 hidden: self.hidden.iter_mut().collect(),
                 top: &mut self.top,
             };
-            c.backprop_step(data.features(), data.labels(), eta)
+            let mut ws = BackpropWorkspace::new(c.hidden.len());
+            let all: Vec<usize> = (0..data.n_samples()).collect();
+            ws.gather(data.features(), data.labels(), &all);
+            c.backprop_step(&mut ws, eta)
         }
     }
 

@@ -1,0 +1,119 @@
+//! Training allocates nothing per minibatch: the allocations of a run grow with its epochs
+//! (one shuffled order each), not with its minibatches.
+//!
+//! A counting allocator tallies the allocations made by the test's own thread. The thread
+//! count is set to 1 so that no kernel spawns threads (spawning allocates).
+
+use layerwise_data::{book_experiment, BookData, SyntheticConfig};
+use layerwise_models::{Dbn, DbnConfig, FinetuneMode, Sda, SdaConfig};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+/// The system allocator, counting each allocation and reallocation of the calling thread.
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count() {
+    // `try_with`: the slot may be gone while the thread is being torn down
+    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+}
+
+// SAFETY: every call is forwarded unchanged to `System`.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count();
+        System.alloc(layout)
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count();
+        System.alloc_zeroed(layout)
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count();
+        System.realloc(ptr, layout, new_size)
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+}
+
+#[global_allocator]
+static COUNTING: Counting = Counting;
+
+/// Allocations made by this thread while `f` runs.
+fn allocations(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.with(Cell::get);
+    f();
+    ALLOCATIONS.with(Cell::get) - before
+}
+
+fn data() -> BookData<f64> {
+    book_experiment(
+        &SyntheticConfig::default(),
+        &mut ChaCha8Rng::seed_from_u64(1),
+    )
+    .unwrap()
+}
+
+/// Allocations of pretraining and of fine-tuning a two-layer DBN for `epochs` epochs each.
+fn dbn_allocations(data: &BookData<f64>, epochs: usize) -> (usize, usize) {
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let mut config = DbnConfig::default();
+    (config.pretrain.epochs, config.finetune.epochs) = (epochs, epochs);
+    let mut dbn = Dbn::new(60, 3, &config, &mut rng).unwrap();
+    let pre = allocations(|| {
+        dbn.pretrain(&data.pretrain, &mut rng, |_| {}).unwrap();
+    });
+    let fine = allocations(|| {
+        dbn.finetune(&data.train, None, &mut rng, |_| {}).unwrap();
+    });
+    (pre, fine)
+}
+
+/// The same for an SDA whose fine-tuning trains the top layer only.
+fn sda_allocations(data: &BookData<f64>, epochs: usize) -> (usize, usize) {
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let mut config = SdaConfig::default();
+    (config.pretrain.epochs, config.finetune.epochs) = (epochs, epochs);
+    config.finetune.mode = FinetuneMode::TopOnly;
+    let mut sda = Sda::new(60, 3, &config, &mut rng).unwrap();
+    let pre = allocations(|| {
+        sda.pretrain(&data.pretrain, &mut rng, |_| {}).unwrap();
+    });
+    let fine = allocations(|| {
+        sda.finetune(&data.train, None, &mut rng, |_| {}).unwrap();
+    });
+    (pre, fine)
+}
+
+/// Three more epochs of 600 rows in minibatches of 50 are 36 more minibatches per layer; at
+/// most 2 more allocations per layer and epoch shows none of them allocates.
+fn assert_per_epoch_only(name: &str, short: (usize, usize), long: (usize, usize)) {
+    let (pre, fine) = (long.0 - short.0, long.1 - short.1);
+    assert!(
+        pre <= 2 * 2 * 3,
+        "{name} pretraining: {pre} more allocations"
+    );
+    assert!(fine <= 2 * 3, "{name} fine-tuning: {fine} more allocations");
+}
+
+#[test]
+fn training_loops_allocate_per_epoch_not_per_minibatch() {
+    layerwise_linalg::set_threads(1);
+    let data = data();
+    // a first run pays the one-time costs (the GEMM's buffer pool, say)
+    dbn_allocations(&data, 1);
+    sda_allocations(&data, 1);
+    let dbn = (dbn_allocations(&data, 3), dbn_allocations(&data, 6));
+    let sda = (sda_allocations(&data, 3), sda_allocations(&data, 6));
+    assert_per_epoch_only("DBN", dbn.0, dbn.1);
+    assert_per_epoch_only("SDA", sda.0, sda.1);
+}
