@@ -192,9 +192,13 @@ impl fmt::Display for Error {
             Error::ValidationFraction { fraction } => {
                 write!(f, "validation fraction {fraction} is not in [0, 1)")
             }
-            Error::NoTrainingRows { n_samples, fraction } => write!(
+            Error::NoTrainingRows {
+                n_samples,
+                fraction,
+            } => write!(
                 f,
-                "a validation fraction of {fraction} leaves none of the {n_samples} rows to train on"
+                "a validation fraction of {fraction} leaves none of the {n_samples} rows \
+                 to train on"
             ),
             Error::Probability { field, value } => {
                 write!(f, "probability {field} = {value} is not in [0, 1]")

@@ -44,7 +44,8 @@ pub fn sigmoid_inplace<T: Float>(m: &mut Matrix<T>) {
     m.par_rows_mut(|_, row| vmath::sigmoid(row));
 }
 
-/// Replaces each row z by softmax(z)ᵢ = e^(zᵢ − max z) / Σⱼ e^(zⱼ − max z), rows in parallel.
+/// Replaces each row z by softmax(z)ᵢ = e^(zᵢ − max z) / Σⱼ e^(zⱼ − max z), rows in
+/// parallel.
 ///
 /// Subtracting the row maximum keeps every exponent ≤ 0, so no logit overflows.
 pub fn softmax_rows_inplace<T: Float>(m: &mut Matrix<T>) {
@@ -171,7 +172,8 @@ pub(crate) fn add_bias_sigmoid_sample<T: Float>(
     });
 }
 
-/// g ← g ⊙ y ⊙ (1 − y): ∂L/∂y turned into δ = ∂L/∂z for y = σ(z), in place, rows in parallel.
+/// g ← g ⊙ y ⊙ (1 − y): ∂L/∂y turned into δ = ∂L/∂z for y = σ(z), in place,
+/// rows in parallel.
 ///
 /// # Panics
 /// If the shapes differ.

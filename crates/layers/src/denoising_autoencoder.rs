@@ -382,7 +382,8 @@ impl<T: Float> DaPass<T> {
         }
     }
 
-    /// θ ← θ + s ∂L/∂θ: W += s (δʰᵀ x̃ + yᵀ δᵛ), b += s Σ δʰ and c += s Σ δᵛ.
+    /// θ ← θ + s ∂L/∂θ: W += s (δʰᵀ x̃ + yᵀ δᵛ), b += s Σ δʰ and c += s Σ
+    /// δᵛ.
     ///
     /// s = −η is the training step; s = 1 on zeros gives the gradient.
     #[track_caller]
@@ -410,7 +411,8 @@ impl<T: Float> DaPass<T> {
 }
 
 /// The decoder's fused pass, rows in parallel: with a = logits + c, each row's loss
-/// Σᵢ softplus(aᵢ) − xᵢ aᵢ goes to `row_loss` and the logits become δᵛ = (σ(a) − x) / B;
+/// Σᵢ softplus(aᵢ) − xᵢ aᵢ goes to `row_loss` and the logits become δᵛ = (σ(a) −
+/// x) / B;
 /// returns the mean loss over the B rows.
 #[track_caller]
 fn visible_error<T: Float>(

@@ -9,7 +9,8 @@
 //! The `*_into` and `backward_apply` methods write into caller-owned matrices (reshaped to
 //! the batch, their buffers reused) and update W and b in place, so a training loop that
 //! keeps its workspace allocates nothing per minibatch. After each GEMM one row-parallel
-//! pass does the element-wise work: bias and σ (and the sample), or δ = ∂L/∂y ⊙ y (1 − y).
+//! pass does the element-wise work: bias and σ (and the sample), or δ = ∂L/∂y ⊙ y (1 −
+//! y).
 //!
 //! An [`crate::Rbm`] and a [`crate::DenoisingAutoencoder`] each own one `HiddenLayer` (their
 //! weights and hidden bias), so a pretrained layer and the classifier's hidden layer are the
@@ -183,7 +184,8 @@ impl<T: Float> HiddenLayer<T> {
 
     /// One backward step with the update applied in place: no gradient is materialised.
     ///
-    /// `grad` holds ∂L/∂y `(n_samples, n_out)` and is turned into δ = ∂L/∂y ⊙ y (1 − y);
+    /// `grad` holds ∂L/∂y `(n_samples, n_out)` and is turned into δ = ∂L/∂y ⊙ y (1 −
+    /// y);
     /// `grad_input`, when given, receives ∂L/∂x = δ W `(n_samples, n_in)` computed from the
     /// weights *before* the step; then W ← W − η δᵀ x and b ← b − η Σ_rows δ.
     ///
@@ -239,7 +241,8 @@ pub(crate) fn linear_gradients<T: Float>(delta: &Matrix<T>, x: &Matrix<T>) -> Li
     LinearGradients { weights, bias }
 }
 
-/// W ← W + α δᵀ x and b ← b + α Σ_rows δ: δ `(n_samples, n_out)`, x `(n_samples, n_in)`.
+/// W ← W + α δᵀ x and b ← b + α Σ_rows δ: δ `(n_samples, n_out)`, x `(n_samples,
+/// n_in)`.
 ///
 /// With α = −η on a layer's parameters it is the gradient step; with α = 1 on zeros it gives
 /// the gradient itself.

@@ -158,7 +158,8 @@ impl<T: Float> LogisticRegression<T> {
     ///
     /// `probs` `(B, n_classes)` holds p = `probabilities(x)` and is turned into
     /// δ = (p − Y) / B; `grad_input`, when given, receives ∂L/∂x = δ W `(B, n_in)` computed
-    /// from the weights *before* the step; then W ← W − η δᵀ x and b ← b − η Σ_rows δ.
+    /// from the weights *before* the step; then W ← W − η δᵀ x and b ← b − η Σ_rows
+    /// δ.
     ///
     /// # Panics
     /// If the shapes do not fit or a label is `≥ n_classes`.

@@ -285,7 +285,8 @@ impl<T: Float> Rbm<T> {
     /// buffers have grown to the largest minibatch, a step allocates nothing.
     ///
     /// `rng` gives one value per sampled layer, 2k in all ([`crate::RowStreams`]).
-    /// W, b and c are updated in place: W += η (H⁺ᵀV⁺ − H⁻ᵀV⁻) / B and likewise the biases.
+    /// W, b and c are updated in place: W += η (H⁺ᵀV⁺ − H⁻ᵀV⁻) / B and likewise
+    /// the biases.
     ///
     /// # Panics
     /// If `batch.cols() ≠ n_visible`.
@@ -414,7 +415,8 @@ struct Phases<'a, T> {
 }
 
 impl<T: Float> Phases<'_, T> {
-    /// θ ← θ + s (positive − negative statistics) / B: W += s (H⁺ᵀV⁺ − H⁻ᵀV⁻) / B,
+    /// θ ← θ + s (positive − negative statistics) / B: W += s (H⁺ᵀV⁺ − H⁻ᵀV⁻)
+    /// / B,
     /// b += s Σ(H⁺ − H⁻) / B and c += s Σ(V⁺ − V⁻) / B.
     ///
     /// s = η is the CD-k update; s = −1 on zeros gives the gradient of the objective.

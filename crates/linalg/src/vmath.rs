@@ -105,7 +105,8 @@ fn exp_f32_one(x: f32) -> f32 {
     }
 }
 
-/// e^x in f64, branch-free: 2ⁿ · (1 + 2 P(r²)·r / (Q(r²) − P(r²)·r)) (Cephes' Padé form).
+/// e^x in f64, branch-free: 2ⁿ · (1 + 2 P(r²)·r / (Q(r²) − P(r²)·r)) (Cephes' Padé
+/// form).
 #[inline(always)]
 fn exp_f64_one(x: f64) -> f64 {
     const HI: f64 = 709.782_712_893_384;
