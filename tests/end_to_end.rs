@@ -116,3 +116,45 @@ fn invalid_hyperparameters_are_named_when_the_model_is_built() {
         .to_string();
     assert!(err.contains("pretrain.batch_size = 0"), "{err}");
 }
+
+#[test]
+fn a_diverging_network_is_reported_not_trained_to_nan() {
+    use layerwise::models::{Mlp, MlpConfig};
+    let mut rng = layerwise::seeded_rng(3);
+    let data = book_experiment::<f32, _>(&SyntheticConfig::default(), &mut rng).unwrap();
+    let mut config = MlpConfig::default();
+    config.finetune.learning_rate = 1e38;
+    config.finetune.epochs = 5;
+    let mut mlp = Mlp::new(60, 3, &config, &mut rng).unwrap();
+    let err = mlp.train(&data.train, None, &mut rng, |_| {}).unwrap_err();
+    assert!(err.to_string().contains("diverged at epoch"), "{err}");
+    config.finetune.learning_rate = 1e39; // finite in f64, infinite in f32
+    let err = Mlp::<f32>::new(60, 3, &config, &mut rng)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("finetune.learning_rate = 1"), "{err}");
+}
+
+#[test]
+fn empty_training_data_is_refused() {
+    use layerwise::data::Dataset;
+    use layerwise::linalg::Matrix;
+    let mut rng = layerwise::seeded_rng(4);
+    let config = DbnConfig::default();
+    let mut dbn = Dbn::<f64>::new(60, 3, &config, &mut rng).unwrap();
+    let err = dbn
+        .pretrain(&Matrix::zeros(0, 60), &mut rng, |_| {})
+        .unwrap_err();
+    assert_eq!(err.to_string(), "the pretraining data has no rows");
+    let empty = Dataset::new(Matrix::zeros(0, 60), vec![], 3).unwrap();
+    let err = dbn.finetune(&empty, None, &mut rng, |_| {}).unwrap_err();
+    assert_eq!(err.to_string(), "the fine-tuning data has no rows");
+}
+
+#[test]
+fn a_layer_too_large_to_allocate_is_an_error_not_a_panic() {
+    use layerwise::models::{Mlp, MlpConfig};
+    let mut rng = layerwise::seeded_rng(5);
+    let err = Mlp::<f32>::new(usize::MAX, 3, &MlpConfig::default(), &mut rng).unwrap_err();
+    assert!(err.to_string().contains("too large to allocate"), "{err}");
+}

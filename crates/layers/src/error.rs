@@ -11,6 +11,13 @@ pub enum Error {
         /// Which size, e.g. `"n_visible"`.
         name: &'static str,
     },
+    /// A layer too large to allocate.
+    TooLarge {
+        /// Inputs asked for.
+        n_in: usize,
+        /// Outputs asked for.
+        n_out: usize,
+    },
     /// A hyperparameter is outside its valid range.
     InvalidHyperparameter {
         /// Its name, e.g. `"learning_rate"`.
@@ -29,6 +36,12 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::ZeroSize { name } => write!(f, "{name} must be at least 1, got 0"),
+            Error::TooLarge { n_in, n_out } => {
+                write!(
+                    f,
+                    "a layer of {n_in} inputs × {n_out} outputs is too large to allocate"
+                )
+            }
             Error::InvalidHyperparameter {
                 name,
                 value,

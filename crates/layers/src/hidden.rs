@@ -45,6 +45,12 @@ impl<T: Float> HiddenLayer<T> {
     pub fn new<R: Rng + ?Sized>(n_in: usize, n_out: usize, rng: &mut R) -> Result<Self> {
         check_size("n_in", n_in)?;
         check_size("n_out", n_out)?;
+        let fits = n_in
+            .checked_mul(n_out)
+            .filter(|&n| n <= isize::MAX as usize / 8);
+        if fits.is_none() {
+            return Err(crate::Error::TooLarge { n_in, n_out });
+        }
         let a = 1.0 / n_in as f64;
         let weights = Matrix::from_fn(n_out, n_in, |_, _| T::from_f64(rng.gen_range(-a..a)));
         Ok(HiddenLayer {

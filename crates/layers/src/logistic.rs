@@ -128,7 +128,7 @@ impl<T: Float> LogisticRegression<T> {
         let total: T = labels
             .iter()
             .enumerate()
-            .map(|(n, &y)| -probs[(n, y)].max(tiny).ln())
+            .map(|(n, &y)| -floor_keeping_nan(probs[(n, y)], tiny).ln())
             .sum();
         total / T::from_f64(labels.len() as f64)
     }
@@ -244,6 +244,15 @@ fn softmax_delta<T: Float>(probs: &mut Matrix<T>, labels: &[usize]) {
             *p *= scale;
         }
     });
+}
+
+/// max(p, tiny), except that NaN stays NaN (so a diverged network is not hidden).
+fn floor_keeping_nan<T: Float>(p: T, tiny: T) -> T {
+    if p < tiny {
+        tiny
+    } else {
+        p
+    }
 }
 
 #[cfg(test)]

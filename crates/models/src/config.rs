@@ -257,6 +257,22 @@ pub(crate) fn check_shape(
     Ok(())
 }
 
+/// `Ok(())` when `value` stays finite in the model's float type (1e39 does not in f32).
+pub(crate) fn representable<T: layerwise_linalg::Float>(
+    name: &'static str,
+    value: f64,
+) -> Result<()> {
+    if T::from_f64(value).is_finite() {
+        Ok(())
+    } else {
+        Err(invalid(
+            name,
+            value,
+            "a value finite in the model's float type",
+        ))
+    }
+}
+
 pub(crate) fn positive(name: &'static str, value: f64) -> Result<()> {
     if value.is_finite() && value > 0.0 {
         Ok(())

@@ -5,7 +5,7 @@
 //! exactly what pretraining learnt. Input `(n_samples, n_inputs)`, values in [0, 1].
 
 use crate::classifier::Classifier;
-use crate::config::{check_shape, CheckedFinetune, DbnConfig, Propagation};
+use crate::config::{check_shape, representable, CheckedFinetune, DbnConfig, Propagation};
 use crate::error::Result;
 use crate::history::{FinetuneEpoch, PretrainEpoch};
 use crate::stack::{self, check_features, pretrain_stack, Pretrainable};
@@ -74,7 +74,9 @@ impl<T: Float> Dbn<T> {
         check_shape(n_inputs, n_classes, &config.hidden_sizes, false)?;
         let p = &config.pretrain;
         let cd = p.check()?;
+        representable::<T>("pretrain.learning_rate", p.learning_rate)?;
         let finetune = config.finetune.check()?;
+        representable::<T>("finetune.learning_rate", finetune.learning_rate)?;
         let mut rbms = Vec::with_capacity(config.hidden_sizes.len());
         let mut n_in = n_inputs;
         for &n_hidden in &config.hidden_sizes {

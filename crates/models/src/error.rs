@@ -31,7 +31,12 @@ pub enum Error {
         /// The data set's number of classes.
         found: usize,
     },
-    /// Training produced a non-finite loss.
+    /// A data set with no rows to train on.
+    EmptyData {
+        /// `"pretraining"` or `"fine-tuning"`.
+        phase: &'static str,
+    },
+    /// Training produced a non-finite loss or weight.
     NonFinite {
         /// `"pretraining"` or `"fine-tuning"`.
         phase: &'static str,
@@ -65,6 +70,7 @@ impl fmt::Display for Error {
             Error::ClassMismatch { expected, found } => {
                 write!(f, "the model has {expected} classes, the data set {found}")
             }
+            Error::EmptyData { phase } => write!(f, "the {phase} data has no rows"),
             Error::NonFinite {
                 phase,
                 layer: Some(l),
@@ -72,7 +78,7 @@ impl fmt::Display for Error {
             } => {
                 write!(
                     f,
-                    "{phase} of layer {l} diverged at epoch {epoch}: the loss is not finite"
+                    "{phase} of layer {l} diverged at epoch {epoch}: the loss or a weight is not finite"
                 )
             }
             Error::NonFinite {
@@ -82,7 +88,7 @@ impl fmt::Display for Error {
             } => {
                 write!(
                     f,
-                    "{phase} diverged at epoch {epoch}: the loss is not finite"
+                    "{phase} diverged at epoch {epoch}: the loss or a weight is not finite"
                 )
             }
         }

@@ -5,7 +5,7 @@
 //! hidden layers it is plain multinomial logistic regression.
 
 use crate::classifier::Classifier;
-use crate::config::{check_shape, CheckedFinetune, MlpConfig};
+use crate::config::{check_shape, representable, CheckedFinetune, MlpConfig};
 use crate::error::Result;
 use crate::history::FinetuneEpoch;
 use crate::stack;
@@ -35,6 +35,7 @@ impl<T: Float> Mlp<T> {
     ) -> Result<Self> {
         check_shape(n_inputs, n_classes, &config.hidden_sizes, true)?;
         let finetune = config.finetune.check()?;
+        representable::<T>("finetune.learning_rate", finetune.learning_rate)?;
         let mut hidden = Vec::with_capacity(config.hidden_sizes.len());
         let mut n_in = n_inputs;
         for &n_out in &config.hidden_sizes {

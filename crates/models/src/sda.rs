@@ -6,7 +6,7 @@
 //! Input `(n_samples, n_inputs)`, values in [0, 1].
 
 use crate::classifier::Classifier;
-use crate::config::{check_shape, CheckedFinetune, Propagation, SdaConfig};
+use crate::config::{check_shape, representable, CheckedFinetune, Propagation, SdaConfig};
 use crate::error::Result;
 use crate::history::{FinetuneEpoch, PretrainEpoch};
 use crate::stack::{self, check_features, pretrain_stack, Pretrainable};
@@ -64,7 +64,7 @@ pub struct Sda<T> {
 }
 
 impl<T: Float> Sda<T> {
-    /// A DBN `n_inputs → hidden_sizes… → n_classes` with freshly initialised layers.
+    /// An SDA `n_inputs → hidden_sizes… → n_classes` with freshly initialised layers.
     ///
     /// # Errors
     /// [`crate::Error::InvalidConfig`] or [`crate::Error::Layer`] naming the first bad value.
@@ -77,7 +77,9 @@ impl<T: Float> Sda<T> {
         check_shape(n_inputs, n_classes, &config.hidden_sizes, false)?;
         let p = &config.pretrain;
         let da = p.check()?;
+        representable::<T>("pretrain.learning_rate", p.learning_rate)?;
         let finetune = config.finetune.check()?;
+        representable::<T>("finetune.learning_rate", finetune.learning_rate)?;
         let mut autoencoders = Vec::with_capacity(config.hidden_sizes.len());
         let mut n_in = n_inputs;
         for &n_hidden in &config.hidden_sizes {

@@ -57,7 +57,12 @@ where
     F: FnMut(&PretrainEpoch),
 {
     let (epochs, batch_size, propagation) = schedule;
-    let mut history = Vec::with_capacity(epochs * layers.len());
+    if data.rows() == 0 {
+        return Err(Error::EmptyData {
+            phase: "pretraining",
+        });
+    }
+    let mut history = Vec::new();
     let mut workspace = L::Workspace::default();
     for l in 0..layers.len() {
         let (below, rest) = layers.split_at_mut(l);
@@ -72,7 +77,7 @@ where
                 total += error.to_f64() * idx.len() as f64;
             }
             let error = total / data.rows().max(1) as f64;
-            if !error.is_finite() {
+            if !error.is_finite() || !is_finite(rest[0].hidden()) {
                 return Err(Error::NonFinite {
                     phase: "pretraining",
                     layer: Some(l),
@@ -210,6 +215,11 @@ impl<T: Float> Classifier<'_, T> {
     {
         let n_inputs = self.hidden.first().map_or(self.top.n_in(), |h| h.n_in());
         check_dataset(train, n_inputs, self.top.n_classes())?;
+        if train.n_samples() == 0 {
+            return Err(Error::EmptyData {
+                phase: "fine-tuning",
+            });
+        }
         if let Some(v) = validation {
             check_dataset(v, n_inputs, self.top.n_classes())?;
         }
@@ -218,14 +228,17 @@ impl<T: Float> Classifier<'_, T> {
         let frozen = (cfg.mode == FinetuneMode::TopOnly)
             .then(|| forward_means(&self.hidden_refs(), train.features()));
         let mut ws = BackpropWorkspace::new(self.hidden.len());
-        let mut history = Vec::with_capacity(cfg.epochs);
+        let mut history = Vec::new();
         let mut learning_rate = cfg.learning_rate;
         for epoch in 0..cfg.epochs {
             let order = shuffled_indices(train.n_samples(), rng);
             let eta = T::from_f64(learning_rate);
             let train_loss =
                 self.epoch(train, frozen.as_ref(), &order, cfg.batch_size, eta, &mut ws);
-            if !train_loss.is_finite() {
+            let weights_finite = self.hidden.iter().all(|h| is_finite(h))
+                && self.top.weights().is_finite()
+                && self.top.bias().iter().all(|b| b.is_finite());
+            if !train_loss.is_finite() || !weights_finite {
                 return Err(Error::NonFinite {
                     phase: "fine-tuning",
                     layer: None,
@@ -340,6 +353,11 @@ pub(crate) fn check_dataset<T: Float>(
         });
     }
     Ok(())
+}
+
+/// `true` when every weight and bias of the layer is finite.
+fn is_finite<T: Float>(layer: &HiddenLayer<T>) -> bool {
+    layer.weights().is_finite() && layer.bias().iter().all(|b| b.is_finite())
 }
 
 /// Checks that a feature matrix has the model's number of columns.
