@@ -78,7 +78,8 @@ impl fmt::Display for Error {
             } => {
                 write!(
                     f,
-                    "{phase} of layer {l} diverged at epoch {epoch}: the loss or a weight is not finite"
+                    "{phase} of layer {l} diverged at epoch {epoch}: \
+                     the loss or a weight is not finite"
                 )
             }
             Error::NonFinite {
