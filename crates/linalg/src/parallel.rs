@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 static THREADS: AtomicUsize = AtomicUsize::new(0);
 
 /// Below this many elements a row loop stays on the calling thread.
-const MIN_PARALLEL_ELEMENTS: usize = 1 << 15;
+const MIN_PARALLEL_ELEMENTS: usize = 1 << 18;
 
 /// Sets the number of threads every kernel may use; 0 restores the default.
 pub fn set_threads(n: usize) {

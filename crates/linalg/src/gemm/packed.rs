@@ -63,12 +63,10 @@ pub(super) fn gemm<T: Float>(
     if n_threads == 1 {
         return run(0..m, 0..n);
     }
-    // split the longer side of C into whole tiles
-    let (by_cols, unit) = if n / kern.nr >= m / kern.mr {
-        (true, kern.nr)
-    } else {
-        (false, kern.mr)
-    };
+    // split C into whole tiles so that each thread re-packs the smaller operand: splitting
+    // the columns makes every thread pack all of A (m × k), splitting the rows all of B (k × n)
+    let by_cols = (m <= n && n >= 2 * kern.nr) || m < 2 * kern.mr;
+    let unit = if by_cols { kern.nr } else { kern.mr };
     let ranges = split(if by_cols { n } else { m }, n_threads, unit);
     std::thread::scope(|s| {
         let run = &run;
@@ -185,7 +183,10 @@ fn pack_b<T: Float>(
             // rows of op(B) are contiguous: copy w values per p
             for (p, x) in depth.clone().enumerate() {
                 let src = &b.data[x * b.rs + first..x * b.rs + first + w];
-                panel[p * nr..p * nr + w].copy_from_slice(src);
+                // an element loop, not copy_from_slice: a call to memmove per 32 values costs
+                for (d, &v) in panel[p * nr..p * nr + w].iter_mut().zip(src) {
+                    *d = v;
+                }
             }
         } else if let (Some(pack), true) = (kern.pack_bt, w == nr && b.rs == 1) {
             // a full panel of a transposed B: square blocks transposed in registers
