@@ -22,6 +22,7 @@ mod float;
 mod gemm;
 mod matrix;
 mod parallel;
+mod pool;
 pub mod vmath;
 
 pub use error::{Error, Result};

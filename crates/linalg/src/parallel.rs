@@ -5,6 +5,7 @@
 //! split into contiguous blocks of rows, and every row is computed by the same code whatever
 //! block it lands in, so results never depend on the thread count.
 
+use crate::pool::{run_all, ScopedJob};
 use crate::{Float, Matrix};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
@@ -88,23 +89,18 @@ impl<T: Float> Matrix<T> {
         }
         let blocks = split(self.rows(), n_threads, 1);
         let mut rest = self.as_mut_slice();
-        std::thread::scope(|s| {
-            for (b, block) in blocks.iter().enumerate() {
-                let (mine, tail) = rest.split_at_mut(block.len() * cols);
-                rest = tail;
-                let (f, start) = (&f, block.start);
-                let mut work = move || {
-                    for (r, row) in mine.chunks_exact_mut(cols).enumerate() {
-                        f(start + r, row);
-                    }
-                };
-                if b + 1 == blocks.len() {
-                    work();
-                } else {
-                    s.spawn(work);
+        let mut jobs: Vec<ScopedJob<'_>> = Vec::with_capacity(blocks.len());
+        for block in &blocks {
+            let (mine, tail) = rest.split_at_mut(block.len() * cols);
+            rest = tail;
+            let (f, start) = (&f, block.start);
+            jobs.push(Box::new(move || {
+                for (r, row) in mine.chunks_exact_mut(cols).enumerate() {
+                    f(start + r, row);
                 }
-            }
-        });
+            }));
+        }
+        run_all(jobs);
     }
 
     /// Calls `f(i, self_row_i, other_row_i)` for every row of two matrices with the same
@@ -139,25 +135,20 @@ impl<T: Float> Matrix<T> {
         }
         let blocks = split(self.rows(), n_threads, 1);
         let (mut rest_a, mut rest_b) = (self.as_mut_slice(), other.as_mut_slice());
-        std::thread::scope(|s| {
-            for (b, block) in blocks.iter().enumerate() {
-                let (mine_a, tail_a) = rest_a.split_at_mut(block.len() * ca);
-                let (mine_b, tail_b) = rest_b.split_at_mut(block.len() * cb);
-                (rest_a, rest_b) = (tail_a, tail_b);
-                let (f, start) = (&f, block.start);
-                let mut work = move || {
-                    let rows = mine_a.chunks_exact_mut(ca).zip(mine_b.chunks_exact_mut(cb));
-                    for (r, (ra, rb)) in rows.enumerate() {
-                        f(start + r, ra, rb);
-                    }
-                };
-                if b + 1 == blocks.len() {
-                    work();
-                } else {
-                    s.spawn(work);
+        let mut jobs: Vec<ScopedJob<'_>> = Vec::with_capacity(blocks.len());
+        for block in &blocks {
+            let (mine_a, tail_a) = rest_a.split_at_mut(block.len() * ca);
+            let (mine_b, tail_b) = rest_b.split_at_mut(block.len() * cb);
+            (rest_a, rest_b) = (tail_a, tail_b);
+            let (f, start) = (&f, block.start);
+            jobs.push(Box::new(move || {
+                let rows = mine_a.chunks_exact_mut(ca).zip(mine_b.chunks_exact_mut(cb));
+                for (r, (ra, rb)) in rows.enumerate() {
+                    f(start + r, ra, rb);
                 }
-            }
-        });
+            }));
+        }
+        run_all(jobs);
     }
 }
 

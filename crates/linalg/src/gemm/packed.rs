@@ -13,6 +13,7 @@
 
 use super::kernels::Kernel;
 use crate::parallel::{split, threads_for};
+use crate::pool::{run_all, ScopedJob};
 use crate::Float;
 use std::ops::Range;
 use std::sync::Mutex;
@@ -68,18 +69,14 @@ pub(super) fn gemm<T: Float>(
     let by_cols = (m <= n && n >= 2 * kern.nr) || m < 2 * kern.mr;
     let unit = if by_cols { kern.nr } else { kern.mr };
     let ranges = split(if by_cols { n } else { m }, n_threads, unit);
-    std::thread::scope(|s| {
-        let run = &run;
-        for (t, r) in ranges.iter().enumerate() {
-            let r = r.clone();
-            let job = move || if by_cols { run(0..m, r) } else { run(r, 0..n) };
-            if t + 1 == ranges.len() {
-                job();
-            } else {
-                s.spawn(job);
-            }
-        }
-    });
+    let run = &run;
+    let jobs: Vec<ScopedJob<'_>> = ranges
+        .into_iter()
+        .map(|r| -> ScopedJob<'_> {
+            Box::new(move || if by_cols { run(0..m, r) } else { run(r, 0..n) })
+        })
+        .collect();
+    run_all(jobs);
 }
 
 /// The blocked loops over one `rows × cols` range of C.
@@ -149,22 +146,24 @@ fn pack_a<T: Float>(
         if a.cs == 1 {
             // rows are contiguous in memory: read along each row
             for i in 0..h {
-                for (p, x) in (depth.clone()).enumerate() {
-                    panel[p * mr + i] = a.at(first + i, x);
+                let start = (first + i) * a.rs + depth.start;
+                let row = &a.data[start..start + kc];
+                for (dst, &v) in panel.chunks_exact_mut(mr).zip(row) {
+                    dst[i] = v;
                 }
             }
         } else {
-            for (p, x) in (depth.clone()).enumerate() {
-                for i in 0..h {
-                    panel[p * mr + i] = a.at(first + i, x);
+            // columns are contiguous (A is transposed): h values side by side per p
+            for (dst, x) in panel.chunks_exact_mut(mr).zip(depth.clone()) {
+                let start = x * a.cs + first * a.rs;
+                for (d, &v) in dst[..h].iter_mut().zip(&a.data[start..start + h]) {
+                    *d = v;
                 }
             }
         }
     }
 }
 
-/// Packs depth × cols of op(B) into panels of `nr` columns: panel q holds, for each p, the
-/// `nr` values B[p, q·nr + j] side by side; columns past the end are zero.
 fn pack_b<T: Float>(
     kern: &Kernel<T>,
     b: View<'_, T>,
