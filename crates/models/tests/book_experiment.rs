@@ -120,3 +120,18 @@ fn the_mlp_baseline_learns_the_book_data_by_backpropagation_alone() {
         assert!(acc >= 0.99, "MLP {hidden_sizes:?}: {acc}");
     }
 }
+
+#[test]
+fn a_random_mlp_with_the_books_decaying_schedule_does_not_learn() {
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let data = data(&mut rng);
+    let config = MlpConfig {
+        finetune: finetune(FinetuneMode::Full),
+        ..MlpConfig::default()
+    };
+    let mut mlp = Mlp::new(60, 3, &config, &mut rng).unwrap();
+    mlp.train(&data.train, None, &mut rng, |_| {}).unwrap();
+    let acc = mlp.evaluate(&data.test).unwrap().accuracy;
+    eprintln!("MLP [20, 20] with the book's schedule: {acc}");
+    assert!(acc < 0.5, "{acc}");
+}
