@@ -1,7 +1,8 @@
 //! One CD-1 epoch of an RBM 784 → 500 on Fashion-MNIST (60 000 rows, minibatch 100, f32),
 //! on 1 and 2 threads: seconds per epoch and achieved GFLOP/s.
 //!
-//! `cargo run --release --example bench_rbm -- [--data-dir DIR] [--threads 1,2]`
+//! `cargo run --release --example bench_rbm -- [--data-dir DIR] [--threads 1,2] [--hidden N]
+//! [--repeat N]`
 //!
 //! A CD-1 step costs five GEMMs of 2·B·n_visible·n_hidden flops each (up, down, up, and the
 //! two gradient products), so an epoch is 5 · 2 · 60 000 · 784 · 500 ≈ 235 GFLOP. The loop is

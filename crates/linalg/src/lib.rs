@@ -1,7 +1,7 @@
 //! Dense row-major matrices and the kernels the layerwise models are built from.
 //!
 //! [`Matrix<T>`] holds `rows × cols` values of a [`Float`] type (`f32` or `f64`), one
-//! sample per row when it holds a batch. [`gemm`] computes C ← α · op(A) · op(B) + β · C
+//! sample per row when it holds a batch. [`gemm()`] computes C ← α · op(A) · op(B) + β · C
 //! with either operand transposed in place ([`Trans`]). The element-wise maps, the row
 //! broadcast of a bias vector and the row and column sums are methods of [`Matrix`].
 //! Fallible constructors return this crate's [`Error`]; kernels given operands that do not

@@ -1,6 +1,6 @@
 //! Micro-kernels: one `mr × nr` tile of C from packed panels, for each instruction set.
 //!
-//! Every kernel computes acc[i][j] = Σ_{p < kc} a[p·mr + i] · b[p·nr + j] in the order
+//! Every kernel computes acc\[i\]\[j\] = Σ_{p < kc} a[p·mr + i] · b[p·nr + j] in the order
 //! p = 0, 1, …, then writes t = α·acc, plus β·C when β ≠ 0 (so β = 0 never reads C), as a
 //! product and a sum rounded separately. Edge tiles (`rows < mr` or `cols < nr`) go through
 //! the same accumulation and a scalar copy of the same epilogue, so an element's value does

@@ -110,7 +110,7 @@ fn gemm_nn<T: Float>(alpha: T, a: &Matrix<T>, b: &Matrix<T>, c: &mut Matrix<T>) 
     }
 }
 
-/// Σ x[p] · y[p] with eight independent partial sums, so the loop vectorises.
+/// Σ x\[p\] · y\[p\] with eight independent partial sums, so the loop vectorises.
 #[inline(always)]
 fn dot<T: Float>(x: &[T], y: &[T]) -> T {
     let mut acc = [T::ZERO; 8];
