@@ -184,6 +184,13 @@ pub(crate) struct CheckedFinetune {
 }
 
 impl FinetuneConfig {
+    /// [`FinetuneConfig::check`] plus a learning rate that stays finite in `T`.
+    pub(crate) fn check_for<T: layerwise_linalg::Float>(&self) -> Result<CheckedFinetune> {
+        let checked = self.check()?;
+        representable::<T>("finetune.learning_rate", checked.learning_rate)?;
+        Ok(checked)
+    }
+
     pub(crate) fn check(&self) -> Result<CheckedFinetune> {
         positive("finetune.learning_rate", self.learning_rate)?;
         if !(self.lr_decay > 0.0 && self.lr_decay <= 1.0) {

@@ -8,7 +8,7 @@ use crate::classifier::Classifier;
 use crate::config::{check_shape, representable, CheckedFinetune, DbnConfig, Propagation};
 use crate::error::Result;
 use crate::history::{FinetuneEpoch, PretrainEpoch};
-use crate::stack::{self, check_features, pretrain_stack, Pretrainable};
+use crate::stack::{self, build_stack, check_features, pretrain_stack, Pretrainable};
 use layerwise_data::Dataset;
 use layerwise_layers::{CdParams, CdWorkspace, HiddenLayer, LogisticRegression, Rbm};
 use layerwise_linalg::{Float, Matrix};
@@ -75,15 +75,9 @@ impl<T: Float> Dbn<T> {
         let p = &config.pretrain;
         let cd = p.check()?;
         representable::<T>("pretrain.learning_rate", p.learning_rate)?;
-        let finetune = config.finetune.check()?;
-        representable::<T>("finetune.learning_rate", finetune.learning_rate)?;
-        let mut rbms = Vec::with_capacity(config.hidden_sizes.len());
-        let mut n_in = n_inputs;
-        for &n_hidden in &config.hidden_sizes {
-            rbms.push(Rbm::new(n_in, n_hidden, rng)?);
-            n_in = n_hidden;
-        }
-        let logistic = LogisticRegression::new(n_in, n_classes)?;
+        let finetune = config.finetune.check_for::<T>()?;
+        let sizes = &config.hidden_sizes;
+        let (rbms, logistic) = build_stack(n_inputs, n_classes, sizes, rng, Rbm::new)?;
         let pretrain = (cd, p.epochs, p.batch_size, config.propagation);
         Ok(Dbn {
             rbms,

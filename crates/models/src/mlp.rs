@@ -5,10 +5,10 @@
 //! hidden layers it is plain multinomial logistic regression.
 
 use crate::classifier::Classifier;
-use crate::config::{check_shape, representable, CheckedFinetune, MlpConfig};
+use crate::config::{check_shape, CheckedFinetune, MlpConfig};
 use crate::error::Result;
 use crate::history::FinetuneEpoch;
-use crate::stack;
+use crate::stack::{self, build_stack};
 use layerwise_data::Dataset;
 use layerwise_layers::{HiddenLayer, LogisticRegression};
 use layerwise_linalg::Float;
@@ -34,15 +34,9 @@ impl<T: Float> Mlp<T> {
         rng: &mut R,
     ) -> Result<Self> {
         check_shape(n_inputs, n_classes, &config.hidden_sizes, true)?;
-        let finetune = config.finetune.check()?;
-        representable::<T>("finetune.learning_rate", finetune.learning_rate)?;
-        let mut hidden = Vec::with_capacity(config.hidden_sizes.len());
-        let mut n_in = n_inputs;
-        for &n_out in &config.hidden_sizes {
-            hidden.push(HiddenLayer::new(n_in, n_out, rng)?);
-            n_in = n_out;
-        }
-        let logistic = LogisticRegression::new(n_in, n_classes)?;
+        let finetune = config.finetune.check_for::<T>()?;
+        let sizes = &config.hidden_sizes;
+        let (hidden, logistic) = build_stack(n_inputs, n_classes, sizes, rng, HiddenLayer::new)?;
         Ok(Mlp {
             hidden,
             logistic,

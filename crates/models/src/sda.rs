@@ -9,7 +9,7 @@ use crate::classifier::Classifier;
 use crate::config::{check_shape, representable, CheckedFinetune, Propagation, SdaConfig};
 use crate::error::Result;
 use crate::history::{FinetuneEpoch, PretrainEpoch};
-use crate::stack::{self, check_features, pretrain_stack, Pretrainable};
+use crate::stack::{self, build_stack, check_features, pretrain_stack, Pretrainable};
 use layerwise_data::Dataset;
 use layerwise_layers::{
     DaParams, DaWorkspace, DenoisingAutoencoder, HiddenLayer, LogisticRegression,
@@ -78,15 +78,10 @@ impl<T: Float> Sda<T> {
         let p = &config.pretrain;
         let da = p.check()?;
         representable::<T>("pretrain.learning_rate", p.learning_rate)?;
-        let finetune = config.finetune.check()?;
-        representable::<T>("finetune.learning_rate", finetune.learning_rate)?;
-        let mut autoencoders = Vec::with_capacity(config.hidden_sizes.len());
-        let mut n_in = n_inputs;
-        for &n_hidden in &config.hidden_sizes {
-            autoencoders.push(DenoisingAutoencoder::new(n_in, n_hidden, rng)?);
-            n_in = n_hidden;
-        }
-        let logistic = LogisticRegression::new(n_in, n_classes)?;
+        let finetune = config.finetune.check_for::<T>()?;
+        let sizes = &config.hidden_sizes;
+        let (autoencoders, logistic) =
+            build_stack(n_inputs, n_classes, sizes, rng, DenoisingAutoencoder::new)?;
         let pretrain = (da, p.epochs, p.batch_size, config.propagation);
         Ok(Sda {
             autoencoders,

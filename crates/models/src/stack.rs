@@ -355,6 +355,28 @@ pub(crate) fn check_dataset<T: Float>(
     Ok(())
 }
 
+/// Hidden layers `n_inputs → sizes…`, each made by `make(n_in, n_out, rng)`, and the zero
+/// logistic layer on top of the last: the shape every model is built to.
+pub(crate) fn build_stack<L, T, R>(
+    n_inputs: usize,
+    n_classes: usize,
+    sizes: &[usize],
+    rng: &mut R,
+    mut make: impl FnMut(usize, usize, &mut R) -> layerwise_layers::Result<L>,
+) -> Result<(Vec<L>, LogisticRegression<T>)>
+where
+    T: Float,
+    R: Rng + ?Sized,
+{
+    let mut layers = Vec::with_capacity(sizes.len());
+    let mut n_in = n_inputs;
+    for &n_out in sizes {
+        layers.push(make(n_in, n_out, rng)?);
+        n_in = n_out;
+    }
+    Ok((layers, LogisticRegression::new(n_in, n_classes)?))
+}
+
 /// `true` when every weight and bias of the layer is finite.
 fn is_finite<T: Float>(layer: &HiddenLayer<T>) -> bool {
     layer.weights().is_finite() && layer.bias().iter().all(|b| b.is_finite())
