@@ -1,10 +1,10 @@
 //! Activation functions, Bernoulli sampling and the fused row passes that follow a GEMM.
 //!
-//! σ, softplus and softmax are safe for every finite input. Random draws come from per-row
-//! streams ([`RowStreams`]): one value is taken from the caller's generator per call, and row
-//! i draws its uniforms in order from stream i, so results do not depend on how rows are
-//! split between threads. The fused passes (bias, σ, sample; σ′) each read and write a batch
-//! once, rows in parallel.
+//! σ, softplus and softmax are safe for every finite input. Random draws come from
+//! [`RowStreams`]: one value is taken from the caller's generator per call, and each element
+//! draws from a fixed place of a ChaCha stream set by its row and column, so results do not
+//! depend on how rows are split between threads. The fused passes (bias, σ, sample; σ′) each
+//! go over a batch once, in chunks of whole rows (in parallel for large batches).
 
 use layerwise_linalg::{vmath, Float, Matrix};
 use rand::{Rng, RngCore, SeedableRng};
@@ -41,7 +41,27 @@ pub fn softplus<T: Float>(x: T) -> T {
 /// Applies σ to every element in place, rows in parallel, with the vectorised
 /// [`layerwise_linalg::vmath::sigmoid`] (within a few ulp of [`sigmoid`], exact at ±1000).
 pub fn sigmoid_inplace<T: Float>(m: &mut Matrix<T>) {
-    m.par_rows_mut(|_, row| vmath::sigmoid(row));
+    let chunk_rows = chunk_rows(m.cols());
+    m.par_row_chunks_mut(chunk_rows, |_, chunk| vmath::sigmoid(chunk));
+}
+
+/// About this many elements go through the vector σ at once: short rows (20 units) are
+/// gathered into chunks long enough for the vector loop to run at full speed, and a chunk
+/// still fits in the L1 cache between its passes.
+const CHUNK_ELEMENTS: usize = 4096;
+
+/// Rows per chunk of [`CHUNK_ELEMENTS`] for rows of `cols` elements (at least one).
+fn chunk_rows(cols: usize) -> usize {
+    (CHUNK_ELEMENTS / cols.max(1)).max(1)
+}
+
+/// chunk ← chunk + b, b broadcast over the chunk's rows of `b.len()` elements.
+fn add_bias_rows<T: Float>(chunk: &mut [T], bias: &[T]) {
+    for row in chunk.chunks_exact_mut(bias.len().max(1)) {
+        for (x, &b) in row.iter_mut().zip(bias) {
+            *x += b;
+        }
+    }
 }
 
 /// Replaces each row z by softmax(z)ᵢ = e^(zᵢ − max z) / Σⱼ e^(zⱼ − max z), rows in
@@ -71,9 +91,13 @@ pub(crate) fn softmax_row<T: Float>(row: &mut [T]) {
 /// Independent random streams, one per row of a batch, all fixed by one draw.
 ///
 /// [`RowStreams::new`] takes a single value from the caller's generator, a 32-byte ChaCha
-/// key; row i then draws from ChaCha8 under that key with stream number i, in column order.
-/// A row's draws therefore depend on its index only, never on which thread computes it, and a
-/// seed still fixes every bit of a run.
+/// key. Draws of one word per element (Bernoulli sampling, masking noise) come from
+/// [`RowStreams::rows_from`]: element (i, j) of a matrix with `cols` columns takes word
+/// i · cols + j of one ChaCha8 stream under that key, so any run of whole rows is drawn in
+/// one sequential pass from a generator set to its first row. Draws of varying length use
+/// [`RowStreams::row`], ChaCha8 stream number i for row i. Either way a row's draws depend on
+/// its index only, never on which thread computes it, and a seed still fixes every bit of a
+/// run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RowStreams {
     key: [u8; 32],
@@ -85,10 +109,22 @@ impl RowStreams {
         RowStreams { key: rng.gen() }
     }
 
-    /// The generator of row `i`, at the start of its stream.
+    /// The generator of row `i`, at the start of its own stream (number i).
     pub fn row(&self, i: usize) -> ChaCha8Rng {
         let mut stream = ChaCha8Rng::from_seed(self.key);
         stream.set_stream(i as u64);
+        stream
+    }
+
+    /// The generator of one-word-per-element draws for a matrix with `cols` columns, set to
+    /// row `first`: its next words are those of element (first, 0), (first, 1), … in row order.
+    ///
+    /// The words come from stream 2⁶⁴ − 1, which [`RowStreams::row`] never hands out for a
+    /// real row index.
+    pub fn rows_from(&self, first: usize, cols: usize) -> ChaCha8Rng {
+        let mut stream = ChaCha8Rng::from_seed(self.key);
+        stream.set_stream(u64::MAX);
+        stream.set_word_pos(first as u128 * cols as u128);
         stream
     }
 }
@@ -108,9 +144,9 @@ fn bernoulli<T: Float>(p: T, stream: &mut ChaCha8Rng) -> T {
 
 /// A matrix of independent draws: element (i, j) is 1 with probability `probs[i, j]`, else 0.
 ///
-/// Shape unchanged. One value is drawn from `rng` (see [`RowStreams`]); row i then takes one
-/// 32-bit uniform per element from its own stream, so a seed fixes every bit, whatever the
-/// thread count.
+/// Shape unchanged. One value is drawn from `rng` (see [`RowStreams`]); element (i, j) then
+/// takes the 32-bit word [`RowStreams::rows_from`] gives it, so a seed fixes every bit,
+/// whatever the thread count.
 pub fn sample_bernoulli<T: Float, R: Rng + ?Sized>(probs: &Matrix<T>, rng: &mut R) -> Matrix<T> {
     let mut out = Matrix::zeros(0, 0);
     sample_bernoulli_into(probs, &mut out, rng);
@@ -124,10 +160,12 @@ pub fn sample_bernoulli_into<T: Float, R: Rng + ?Sized>(
     rng: &mut R,
 ) {
     let streams = RowStreams::new(rng);
-    out.reshape_uninit(probs.rows(), probs.cols());
-    out.par_rows_mut(|i, row| {
-        let mut stream = streams.row(i);
-        for (s, &p) in row.iter_mut().zip(probs.row(i)) {
+    let cols = probs.cols();
+    out.reshape_uninit(probs.rows(), cols);
+    out.par_row_chunks_mut(chunk_rows(cols), |first, chunk| {
+        let mut stream = streams.rows_from(first, cols);
+        let p = &probs.as_slice()[first * cols..first * cols + chunk.len()];
+        for (s, &p) in chunk.iter_mut().zip(p) {
             *s = bernoulli(p, &mut stream);
         }
     });
@@ -140,15 +178,13 @@ pub fn sample_bernoulli_into<T: Float, R: Rng + ?Sized>(
 #[track_caller]
 pub(crate) fn add_bias_sigmoid<T: Float>(z: &mut Matrix<T>, bias: &[T]) {
     assert_eq!(bias.len(), z.cols(), "bias length ≠ cols");
-    z.par_rows_mut(|_, row| {
-        for (x, &b) in row.iter_mut().zip(bias) {
-            *x += b;
-        }
-        vmath::sigmoid(row);
+    z.par_row_chunks_mut(chunk_rows(bias.len()), |_, chunk| {
+        add_bias_rows(chunk, bias);
+        vmath::sigmoid(chunk);
     });
 }
 
-/// z ← σ(z + b) and `sample` ← Bernoulli(z) in one pass, row i drawing from stream i.
+/// z ← σ(z + b) and `sample` ← Bernoulli(z) in one pass over chunks of rows.
 ///
 /// `sample` is reshaped to the shape of z; the draws are those of [`sample_bernoulli`].
 ///
@@ -163,12 +199,11 @@ pub(crate) fn add_bias_sigmoid_sample<T: Float>(
 ) {
     assert_eq!(bias.len(), z.cols(), "bias length ≠ cols");
     sample.reshape_uninit(z.rows(), z.cols());
-    z.par_rows_mut2(sample, |i, probs, bits| {
-        let mut stream = streams.row(i);
-        for (p, &b) in probs.iter_mut().zip(bias) {
-            *p += b;
-        }
+    let cols = bias.len().max(1);
+    z.par_row_chunks_mut2(sample, chunk_rows(cols), |first, probs, bits| {
+        add_bias_rows(probs, bias);
         vmath::sigmoid(probs);
+        let mut stream = streams.rows_from(first, cols);
         for (s, &p) in bits.iter_mut().zip(probs.iter()) {
             *s = bernoulli(p, &mut stream);
         }
@@ -274,9 +309,10 @@ pub(crate) mod tests {
         assert_eq!(runs[0], runs[2], "1 vs 3 threads");
     }
 
-    /// 1000 × 120 probabilities: enough work for a row loop to use three threads.
+    /// 7000 × 120 probabilities: enough work for a row loop to use three threads, whose
+    /// blocks (2333 rows) start inside chunks of rows (34 rows).
     fn big_probabilities() -> Matrix<f64> {
-        Matrix::from_fn(1000, 120, |i, j| ((i * 120 + j) as f64 * 0.37).sin().abs())
+        Matrix::from_fn(7000, 120, |i, j| ((i * 120 + j) as f64 * 0.37).sin().abs())
     }
 
     #[test]
@@ -336,6 +372,6 @@ pub(crate) mod tests {
         let p = Matrix::filled(2, 8, 0.5_f64);
         let s = sample_bernoulli(&p, &mut ChaCha8Rng::seed_from_u64(1));
         let bits: Vec<u8> = s.as_slice().iter().map(|&x| x as u8).collect();
-        assert_eq!(bits, [0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1]);
+        assert_eq!(bits, [1, 1, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 1, 0, 1, 1]);
     }
 }

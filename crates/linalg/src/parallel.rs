@@ -78,29 +78,24 @@ impl<T: Float> Matrix<T> {
     /// only on `i` and the row (a per-row random stream, say) gives the same result for any
     /// thread count.
     pub fn par_rows_mut(&mut self, f: impl Fn(usize, &mut [T]) + Sync) {
+        self.par_row_chunks_mut(1, f);
+    }
+
+    /// Calls `f(first, chunk)` over contiguous chunks of whole rows, on up to [`threads`]
+    /// threads: `chunk` holds rows `first..first + r` (r ≤ `chunk_rows`, r ≥ 1) back to back.
+    ///
+    /// Chunks let element-wise kernels run over many rows at once (a row of 20 is too short
+    /// for a vector loop to pay off). Which rows share a chunk depends on the thread count,
+    /// so `f` must treat every row alike for the result not to.
+    pub fn par_row_chunks_mut(&mut self, chunk_rows: usize, f: impl Fn(usize, &mut [T]) + Sync) {
         let cols = self.cols().max(1);
-        let n_threads = threads_for(self.as_slice().len(), MIN_PARALLEL_ELEMENTS);
-        if n_threads == 1 {
-            // on the calling thread, allocating nothing
-            for (i, row) in self.as_mut_slice().chunks_exact_mut(cols).enumerate() {
-                f(i, row);
-            }
-            return;
-        }
-        let blocks = split(self.rows(), n_threads, 1);
-        let mut rest = self.as_mut_slice();
-        let mut jobs: Vec<ScopedJob<'_>> = Vec::with_capacity(blocks.len());
-        for block in &blocks {
-            let (mine, tail) = rest.split_at_mut(block.len() * cols);
-            rest = tail;
-            let (f, start) = (&f, block.start);
-            jobs.push(Box::new(move || {
-                for (r, row) in mine.chunks_exact_mut(cols).enumerate() {
-                    f(start + r, row);
-                }
-            }));
-        }
-        run_all(jobs);
+        let mut empty: [T; 0] = [];
+        row_chunks2(
+            (self.as_mut_slice(), cols),
+            (&mut empty, 0),
+            chunk_rows,
+            &|i, a, _| f(i, a),
+        );
     }
 
     /// Calls `f(i, self_row_i, other_row_i)` for every row of two matrices with the same
@@ -114,42 +109,73 @@ impl<T: Float> Matrix<T> {
         other: &mut Matrix<T>,
         f: impl Fn(usize, &mut [T], &mut [T]) + Sync,
     ) {
+        self.par_row_chunks_mut2(other, 1, f);
+    }
+
+    /// [`Matrix::par_row_chunks_mut`] over two matrices with the same number of rows: `f`
+    /// gets the same rows of both.
+    ///
+    /// # Panics
+    /// If the row counts differ.
+    #[track_caller]
+    pub fn par_row_chunks_mut2(
+        &mut self,
+        other: &mut Matrix<T>,
+        chunk_rows: usize,
+        f: impl Fn(usize, &mut [T], &mut [T]) + Sync,
+    ) {
         assert_eq!(
             self.rows(),
             other.rows(),
             "par_rows_mut2: row counts differ"
         );
-        let (ca, cb) = (self.cols().max(1), other.cols().max(1));
-        let work = self.as_slice().len() + other.as_slice().len();
-        let n_threads = threads_for(work, MIN_PARALLEL_ELEMENTS);
-        if n_threads == 1 {
-            // on the calling thread, allocating nothing
-            let rows = self.as_mut_slice().chunks_exact_mut(ca);
-            for (i, (ra, rb)) in rows
-                .zip(other.as_mut_slice().chunks_exact_mut(cb))
-                .enumerate()
-            {
-                f(i, ra, rb);
-            }
-            return;
-        }
-        let blocks = split(self.rows(), n_threads, 1);
-        let (mut rest_a, mut rest_b) = (self.as_mut_slice(), other.as_mut_slice());
-        let mut jobs: Vec<ScopedJob<'_>> = Vec::with_capacity(blocks.len());
-        for block in &blocks {
-            let (mine_a, tail_a) = rest_a.split_at_mut(block.len() * ca);
-            let (mine_b, tail_b) = rest_b.split_at_mut(block.len() * cb);
-            (rest_a, rest_b) = (tail_a, tail_b);
-            let (f, start) = (&f, block.start);
-            jobs.push(Box::new(move || {
-                let rows = mine_a.chunks_exact_mut(ca).zip(mine_b.chunks_exact_mut(cb));
-                for (r, (ra, rb)) in rows.enumerate() {
-                    f(start + r, ra, rb);
-                }
-            }));
-        }
-        run_all(jobs);
+        let (ca, cb) = (self.cols().max(1), other.cols());
+        row_chunks2(
+            (self.as_mut_slice(), ca),
+            (other.as_mut_slice(), cb),
+            chunk_rows,
+            &f,
+        );
     }
+}
+
+/// The engine of the row loops: `a` and `b` are `(data, cols)` with the same row count
+/// (`a`'s cols ≥ 1); rows are split into one contiguous block per thread, each block walked
+/// in chunks of at most `chunk_rows` rows.
+fn row_chunks2<T: Float>(
+    a: (&mut [T], usize),
+    b: (&mut [T], usize),
+    chunk_rows: usize,
+    f: &(impl Fn(usize, &mut [T], &mut [T]) + Sync),
+) {
+    let ((data_a, ca), (data_b, cb)) = (a, b);
+    let rows = data_a.len() / ca;
+    let chunk_rows = chunk_rows.max(1);
+    let walk = |start: usize, mine_a: &mut [T], mine_b: &mut [T]| {
+        let mut chunks_b = mine_b.chunks_mut((chunk_rows * cb).max(1));
+        for (c, ra) in mine_a.chunks_mut(chunk_rows * ca).enumerate() {
+            // b may have no columns: its chunks are then empty
+            let rb = chunks_b.next().unwrap_or_default();
+            f(start + c * chunk_rows, ra, rb);
+        }
+    };
+    let n_threads = threads_for(data_a.len() + data_b.len(), MIN_PARALLEL_ELEMENTS);
+    if n_threads == 1 {
+        // on the calling thread, allocating nothing
+        walk(0, data_a, data_b);
+        return;
+    }
+    let blocks = split(rows, n_threads, 1);
+    let (mut rest_a, mut rest_b) = (data_a, data_b);
+    let mut jobs: Vec<ScopedJob<'_>> = Vec::with_capacity(blocks.len());
+    for block in &blocks {
+        let (mine_a, tail_a) = rest_a.split_at_mut(block.len() * ca);
+        let (mine_b, tail_b) = rest_b.split_at_mut(block.len() * cb);
+        (rest_a, rest_b) = (tail_a, tail_b);
+        let (walk, start) = (&walk, block.start);
+        jobs.push(Box::new(move || walk(start, mine_a, mine_b)));
+    }
+    run_all(jobs);
 }
 
 #[cfg(test)]

@@ -32,7 +32,22 @@ pub struct Kernel<T> {
     /// `a` holds `mr·kc` and `b` `nr·kc` readable values; `c` addresses a `rows × cols`
     /// tile (rows ≤ mr, cols ≤ nr) with row stride `ldc`; the CPU has the kernel's features.
     pub run: TileFn<T>,
+    /// The same tile read in place, for products too small to pay for packing:
+    /// `(k, a, a_rs, a_cs, b, ldb, α, β, c, ldc, rows, cols)` with op(A)\[i, p\] at
+    /// `a[i·a_rs + p·a_cs]` and op(B)\[p, j\] at `b[p·ldb + j]`.
+    ///
+    /// # Safety
+    /// `a` addresses `rows` (1 ≤ rows ≤ mr) rows of `k` readable values through its strides;
+    /// `b` has `k` rows of `cols` (≤ nr) readable values; `c` as for [`Kernel::run`].
+    pub direct: DirectFn<T>,
+    /// [`Kernel::direct`] for a tile at most `nr / 2` columns wide (the column tail), doing
+    /// half the multiply-adds.
+    pub direct_half: DirectFn<T>,
 }
+
+/// The signature of an in-place tile routine; see [`Kernel::direct`].
+pub type DirectFn<T> =
+    unsafe fn(usize, *const T, usize, usize, *const T, usize, T, T, *mut T, usize, usize, usize);
 
 /// The signature of a tile routine; see [`Kernel::run`].
 pub type TileFn<T> = unsafe fn(usize, *const T, *const T, T, T, *mut T, usize, usize, usize);
@@ -102,6 +117,40 @@ unsafe fn portable<T: Float>(
     epilogue(&acc, NR, alpha, beta, c, ldc, rows, cols);
 }
 
+/// The in-place fallback, accumulating in the same order as [`portable`].
+///
+/// # Safety
+/// As for [`Kernel::direct`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn portable_direct<T: Float>(
+    k: usize,
+    a: *const T,
+    a_rs: usize,
+    a_cs: usize,
+    b: *const T,
+    ldb: usize,
+    alpha: T,
+    beta: T,
+    c: *mut T,
+    ldc: usize,
+    rows: usize,
+    cols: usize,
+) {
+    const MR: usize = PORTABLE_MR;
+    const NR: usize = PORTABLE_NR;
+    let mut acc = [T::ZERO; MR * NR];
+    for p in 0..k {
+        let bp = std::slice::from_raw_parts(b.add(p * ldb), cols);
+        for i in 0..rows {
+            let ai = *a.add(i * a_rs + p * a_cs);
+            for (j, &bv) in bp.iter().enumerate() {
+                acc[i * NR + j] += ai * bv;
+            }
+        }
+    }
+    epilogue(&acc, NR, alpha, beta, c, ldc, rows, cols);
+}
+
 /// The portable kernel for any float type.
 pub fn portable_kernel<T: Float>() -> Kernel<T> {
     Kernel {
@@ -113,6 +162,8 @@ pub fn portable_kernel<T: Float>() -> Kernel<T> {
         nc: 2048,
         pack_bt: None,
         run: portable::<T>,
+        direct: portable_direct::<T>,
+        direct_half: portable_direct::<T>,
     }
 }
 
@@ -186,6 +237,142 @@ mod x86 {
                     epilogue(&tile, NV * L, alpha, beta, c, ldc, rows, cols);
                 }
             }
+        };
+    }
+
+    /// One SIMD tile read in place (see `Kernel::direct`): `$mr` rows × `$nv` vectors of
+    /// `$lanes` columns in registers; op(A) is broadcast through its strides, B rows are
+    /// loaded under a lane mask so that the column tail reads and writes nothing past `cols`.
+    /// Rows past `rows` repeat the last valid row, and their sums are dropped.
+    macro_rules! direct_kernel {
+        ($name:ident, $t:ty, $feat:literal, $lanes:expr, $mr:expr, $nv:expr, $mask_of:ident,
+         $zero:ident, $set1:ident, $mload:ident, $mstore:ident, $fma:ident, $mul:ident,
+         $add:ident) => {
+            /// # Safety
+            /// As for `Kernel::direct`; the CPU must support the enabled features.
+            #[target_feature(enable = $feat)]
+            #[allow(clippy::too_many_arguments)]
+            pub(super) unsafe fn $name(
+                k: usize,
+                a: *const $t,
+                a_rs: usize,
+                a_cs: usize,
+                b: *const $t,
+                ldb: usize,
+                alpha: $t,
+                beta: $t,
+                c: *mut $t,
+                ldc: usize,
+                rows: usize,
+                cols: usize,
+            ) {
+                const MR: usize = $mr;
+                const NV: usize = $nv;
+                const L: usize = $lanes;
+                let mut masks = [$mask_of(0); NV];
+                for (v, mask) in masks.iter_mut().enumerate() {
+                    *mask = $mask_of(cols.saturating_sub(v * L).min(L));
+                }
+                let mut arow = [a; MR];
+                for (i, row) in arow.iter_mut().enumerate() {
+                    *row = a.add(i.min(rows - 1) * a_rs);
+                }
+                let mut acc = [[$zero(); NV]; MR];
+
+                // acc += op(A)[:, p] ⊗ B[p, :], for p = 0..k in order
+                for p in 0..k {
+                    let bp = b.add(p * ldb);
+                    let mut bv = [$zero(); NV];
+                    for v in 0..NV {
+                        bv[v] = $mload!(bp.wrapping_add(v * L), masks[v]);
+                    }
+                    for i in 0..MR {
+                        let ai = $set1(*arow[i].add(p * a_cs));
+                        for v in 0..NV {
+                            acc[i][v] = $fma(ai, bv[v], acc[i][v]);
+                        }
+                    }
+                }
+
+                // C ← α·acc (+ β·C) under the same masks
+                let (va, vb) = ($set1(alpha), $set1(beta));
+                for i in 0..MR {
+                    if i < rows {
+                        for v in 0..NV {
+                            let dst = c.wrapping_add(i * ldc + v * L);
+                            let mut t = $mul(va, acc[i][v]);
+                            if beta != 0.0 {
+                                t = $add(t, $mul(vb, $mload!(dst, masks[v])));
+                            }
+                            $mstore!(dst, masks[v], t);
+                        }
+                    }
+                }
+            }
+        };
+    }
+
+    /// Lane masks: the first `valid` lanes set.
+    fn mask8(valid: usize) -> __mmask8 {
+        ((1_u16 << valid) - 1) as __mmask8
+    }
+
+    fn mask16(valid: usize) -> __mmask16 {
+        ((1_u32 << valid) - 1) as __mmask16
+    }
+
+    /// Sign-bit masks for AVX2's masked moves, read off a sliding window of a table.
+    static MASK_TABLE: [i64; 16] = [-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0];
+
+    #[target_feature(enable = "avx")]
+    unsafe fn mask_pd(valid: usize) -> __m256i {
+        _mm256_loadu_si256(MASK_TABLE.as_ptr().add(8 - valid) as *const __m256i)
+    }
+
+    #[target_feature(enable = "avx")]
+    unsafe fn mask_ps(valid: usize) -> __m256i {
+        let table = MASK_TABLE.as_ptr() as *const i32;
+        _mm256_loadu_si256(table.add(16 - valid) as *const __m256i)
+    }
+
+    macro_rules! load_avx512_ps {
+        ($p:expr, $m:expr) => {
+            _mm512_maskz_loadu_ps($m, $p)
+        };
+    }
+    macro_rules! store_avx512_ps {
+        ($p:expr, $m:expr, $v:expr) => {
+            _mm512_mask_storeu_ps($p, $m, $v)
+        };
+    }
+    macro_rules! load_avx512_pd {
+        ($p:expr, $m:expr) => {
+            _mm512_maskz_loadu_pd($m, $p)
+        };
+    }
+    macro_rules! store_avx512_pd {
+        ($p:expr, $m:expr, $v:expr) => {
+            _mm512_mask_storeu_pd($p, $m, $v)
+        };
+    }
+    macro_rules! load_avx2_ps {
+        ($p:expr, $m:expr) => {
+            _mm256_maskload_ps($p, $m)
+        };
+    }
+    macro_rules! store_avx2_ps {
+        ($p:expr, $m:expr, $v:expr) => {
+            _mm256_maskstore_ps($p, $m, $v)
+        };
+    }
+    macro_rules! load_avx2_pd {
+        ($p:expr, $m:expr) => {
+            _mm256_maskload_pd($p, $m)
+        };
+    }
+    macro_rules! store_avx2_pd {
+        ($p:expr, $m:expr, $v:expr) => {
+            _mm256_maskstore_pd($p, $m, $v)
         };
     }
 
@@ -332,6 +519,135 @@ mod x86 {
         _mm512_mul_pd,
         _mm512_add_pd
     );
+
+    direct_kernel!(
+        sgemm_direct_avx2,
+        f32,
+        "avx2,fma",
+        8,
+        6,
+        2,
+        mask_ps,
+        _mm256_setzero_ps,
+        _mm256_set1_ps,
+        load_avx2_ps,
+        store_avx2_ps,
+        _mm256_fmadd_ps,
+        _mm256_mul_ps,
+        _mm256_add_ps
+    );
+    direct_kernel!(
+        dgemm_direct_avx2,
+        f64,
+        "avx2,fma",
+        4,
+        6,
+        2,
+        mask_pd,
+        _mm256_setzero_pd,
+        _mm256_set1_pd,
+        load_avx2_pd,
+        store_avx2_pd,
+        _mm256_fmadd_pd,
+        _mm256_mul_pd,
+        _mm256_add_pd
+    );
+    direct_kernel!(
+        sgemm_direct_avx512,
+        f32,
+        "avx512f",
+        16,
+        6,
+        2,
+        mask16,
+        _mm512_setzero_ps,
+        _mm512_set1_ps,
+        load_avx512_ps,
+        store_avx512_ps,
+        _mm512_fmadd_ps,
+        _mm512_mul_ps,
+        _mm512_add_ps
+    );
+    direct_kernel!(
+        dgemm_direct_avx512,
+        f64,
+        "avx512f",
+        8,
+        6,
+        2,
+        mask8,
+        _mm512_setzero_pd,
+        _mm512_set1_pd,
+        load_avx512_pd,
+        store_avx512_pd,
+        _mm512_fmadd_pd,
+        _mm512_mul_pd,
+        _mm512_add_pd
+    );
+    direct_kernel!(
+        sgemm_direct_avx2_half,
+        f32,
+        "avx2,fma",
+        8,
+        6,
+        1,
+        mask_ps,
+        _mm256_setzero_ps,
+        _mm256_set1_ps,
+        load_avx2_ps,
+        store_avx2_ps,
+        _mm256_fmadd_ps,
+        _mm256_mul_ps,
+        _mm256_add_ps
+    );
+    direct_kernel!(
+        dgemm_direct_avx2_half,
+        f64,
+        "avx2,fma",
+        4,
+        6,
+        1,
+        mask_pd,
+        _mm256_setzero_pd,
+        _mm256_set1_pd,
+        load_avx2_pd,
+        store_avx2_pd,
+        _mm256_fmadd_pd,
+        _mm256_mul_pd,
+        _mm256_add_pd
+    );
+    direct_kernel!(
+        sgemm_direct_avx512_half,
+        f32,
+        "avx512f",
+        16,
+        6,
+        1,
+        mask16,
+        _mm512_setzero_ps,
+        _mm512_set1_ps,
+        load_avx512_ps,
+        store_avx512_ps,
+        _mm512_fmadd_ps,
+        _mm512_mul_ps,
+        _mm512_add_ps
+    );
+    direct_kernel!(
+        dgemm_direct_avx512_half,
+        f64,
+        "avx512f",
+        8,
+        6,
+        1,
+        mask8,
+        _mm512_setzero_pd,
+        _mm512_set1_pd,
+        load_avx512_pd,
+        store_avx512_pd,
+        _mm512_fmadd_pd,
+        _mm512_mul_pd,
+        _mm512_add_pd
+    );
 }
 
 /// The kernels of one float type that this CPU can run, slowest first.
@@ -357,6 +673,8 @@ pub(crate) fn simd_f32() -> Vec<Kernel<f32>> {
                 nc: 2048,
                 pack_bt: Some(x86::pack_bt_f32_16),
                 run: x86::sgemm_avx2,
+                direct: x86::sgemm_direct_avx2,
+                direct_half: x86::sgemm_direct_avx2_half,
             });
         }
         if std::is_x86_feature_detected!("avx512f") {
@@ -369,6 +687,8 @@ pub(crate) fn simd_f32() -> Vec<Kernel<f32>> {
                 nc: 2048,
                 pack_bt: Some(x86::pack_bt_f32_32),
                 run: x86::sgemm_avx512,
+                direct: x86::sgemm_direct_avx512,
+                direct_half: x86::sgemm_direct_avx512_half,
             });
         }
     }
@@ -391,6 +711,8 @@ pub(crate) fn simd_f64() -> Vec<Kernel<f64>> {
                 nc: 2048,
                 pack_bt: Some(x86::pack_bt_f64_8),
                 run: x86::dgemm_avx2,
+                direct: x86::dgemm_direct_avx2,
+                direct_half: x86::dgemm_direct_avx2_half,
             });
         }
         if std::is_x86_feature_detected!("avx512f") {
@@ -403,6 +725,8 @@ pub(crate) fn simd_f64() -> Vec<Kernel<f64>> {
                 nc: 2048,
                 pack_bt: Some(x86::pack_bt_f64_16),
                 run: x86::dgemm_avx512,
+                direct: x86::dgemm_direct_avx512,
+                direct_half: x86::dgemm_direct_avx512_half,
             });
         }
     }

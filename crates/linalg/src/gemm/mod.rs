@@ -3,17 +3,18 @@
 //! Legend: op(A) is `m × k`, op(B) is `k × n`, C is `m × n`; `op(X)` is X or Xᵀ as chosen by
 //! [`Trans`]. A transposed operand is read in place, never copied whole.
 //!
-//! Two paths, chosen by shape alone (never by thread count, so results do not depend on it):
-//! - small products (m·n·k below [`PACKING_THRESHOLD`]) use the unpacked loops of `simple`;
-//! - larger ones use the packed, cache-blocked scheme of `packed` with the fastest
-//!   micro-kernel this CPU runs (`kernels`: AVX-512, AVX2 + FMA, or portable), split over
-//!   [`crate::threads`] threads by whole tiles of C.
+//! Two paths, chosen by shape alone (never by thread count, so results do not depend on it),
+//! both built on the fastest micro-kernels this CPU runs (`kernels`: AVX-512, AVX2 + FMA, or
+//! portable) and split over [`crate::threads`] threads by whole tiles of C:
+//! - small products (m·n·k below [`PACKING_THRESHOLD`]) go through `direct`, which reads A
+//!   and B where they lie (only a transposed B is copied, into panels);
+//! - larger ones use the packed, cache-blocked scheme of `packed`.
 //!
 //! When β = 0, C is overwritten without being read, so NaN in C never leaks.
 
+mod direct;
 pub(crate) mod kernels;
 mod packed;
-mod simple;
 
 use crate::{Float, Matrix};
 use packed::View;
@@ -29,10 +30,22 @@ pub enum Trans {
 
 /// Products with fewer multiply-adds than this (m·n·k) skip packing.
 ///
-/// Measured here, packing with the SIMD micro-kernel already beats the unpacked loops at the
-/// book's 50 × 60 × 20 (60 000 multiply-adds), so only tiny products (the book's softmax
-/// layer, 50 × 20 × 3) stay unpacked.
-pub const PACKING_THRESHOLD: usize = 1 << 12;
+/// Below it, A and B stay in cache anyway, so copying them into panels costs more than it
+/// saves (the book's 50 × 60 × 20 products are all below).
+pub const PACKING_THRESHOLD: usize = 1 << 18;
+
+/// Which of the two paths a product takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Path {
+    /// By shape: below [`PACKING_THRESHOLD`] direct, else packed.
+    Auto,
+    /// In place (`direct`).
+    #[cfg_attr(not(test), allow(dead_code))]
+    Direct,
+    /// Packed and cache-blocked (`packed`).
+    #[cfg_attr(not(test), allow(dead_code))]
+    Packed,
+}
 
 fn op_shape<T: Float>(x: &Matrix<T>, t: Trans) -> (usize, usize) {
     match t {
@@ -79,14 +92,15 @@ pub fn gemm<T: Float>(
     beta: T,
     c: &mut Matrix<T>,
 ) {
-    gemm_with(T::kernel(), alpha, a, ta, b, tb, beta, c);
+    gemm_with(T::kernel(), Path::Auto, alpha, a, ta, b, tb, beta, c);
 }
 
-/// [`gemm`] with a given micro-kernel for the packed path.
+/// [`gemm`] with a given micro-kernel and path.
 #[track_caller]
 #[allow(clippy::too_many_arguments)]
 fn gemm_with<T: Float>(
     kern: &kernels::Kernel<T>,
+    path: Path,
     alpha: T,
     a: &Matrix<T>,
     ta: Trans,
@@ -106,15 +120,21 @@ fn gemm_with<T: Float>(
     if m == 0 || n == 0 {
         return;
     }
-    if k == 0 || alpha == T::ZERO || m * n * k < PACKING_THRESHOLD {
+    if k == 0 || alpha == T::ZERO {
         scale_by_beta(beta, c);
-        if k > 0 && alpha != T::ZERO {
-            simple::accumulate(alpha, a, ta, b, tb, c);
-        }
         return;
     }
     let (va, vb) = (view(a, ta), view(b, tb));
-    packed::gemm(kern, alpha, va, vb, beta, c.as_mut_slice(), (m, n, k));
+    let direct = match path {
+        Path::Auto => m * n * k < PACKING_THRESHOLD,
+        Path::Direct => true,
+        Path::Packed => false,
+    };
+    if direct {
+        direct::gemm(kern, alpha, va, vb, beta, c.as_mut_slice(), (m, n, k));
+    } else {
+        packed::gemm(kern, alpha, va, vb, beta, c.as_mut_slice(), (m, n, k));
+    }
 }
 
 /// C ← β · C, without reading C when β = 0.

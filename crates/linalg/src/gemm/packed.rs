@@ -164,7 +164,7 @@ fn pack_a<T: Float>(
     }
 }
 
-fn pack_b<T: Float>(
+pub(super) fn pack_b<T: Float>(
     kern: &Kernel<T>,
     b: View<'_, T>,
     depth: Range<usize>,
@@ -205,7 +205,7 @@ fn pack_b<T: Float>(
 }
 
 /// A sub-slice of `buf` of `len` elements starting on a 64-byte boundary.
-fn aligned<T: Float>(buf: &mut Vec<T>, len: usize) -> &mut [T] {
+pub(super) fn aligned<T: Float>(buf: &mut Vec<T>, len: usize) -> &mut [T] {
     let slack = 64 / std::mem::size_of::<T>();
     if buf.len() < len + slack {
         buf.resize(len + slack, T::ZERO);
@@ -219,12 +219,12 @@ fn pool<T: Float>() -> &'static Mutex<Vec<Vec<T>>> {
     T::pack_pool()
 }
 
-fn take_buffer<T: Float>(capacity: usize) -> Vec<T> {
+pub(super) fn take_buffer<T: Float>(capacity: usize) -> Vec<T> {
     let taken = pool::<T>().lock().ok().and_then(|mut p| p.pop());
     taken.unwrap_or_else(|| Vec::with_capacity(capacity + 64))
 }
 
-fn give_back<T: Float>(buf: Vec<T>) {
+pub(super) fn give_back<T: Float>(buf: Vec<T>) {
     if let Ok(mut p) = pool::<T>().lock() {
         if p.len() < 16 {
             p.push(buf);

@@ -28,6 +28,8 @@ fn stored<T: Float>(rows: usize, cols: usize, t: Trans, rng: &mut ChaCha8Rng) ->
     }
 }
 
+const PATHS: [Path; 2] = [Path::Direct, Path::Packed];
+
 const FORMS: [(Trans, Trans); 4] = [
     (Trans::N, Trans::N),
     (Trans::N, Trans::T),
@@ -40,23 +42,25 @@ const M_SIZES: [usize; 6] = [0, 1, 7, 13, 131, 263];
 const K_SIZES: [usize; 5] = [0, 1, 17, 257, 301];
 const N_SIZES: [usize; 5] = [0, 1, 5, 37, 97];
 
-/// Every kernel, every form, every size class; β = 0 on a C full of NaN must not read it.
+/// Every kernel, both paths, every form, every size class; β = 0 on a C full of NaN must not
+/// read it.
 fn check_kernel<T: Float>(kern: &Kernel<T>, tolerance: f64) {
     let mut rng = ChaCha8Rng::seed_from_u64(7);
-    for &(ta, tb) in &FORMS {
+    for (path, &(ta, tb)) in PATHS.iter().flat_map(|p| FORMS.iter().map(move |f| (p, f))) {
         for &m in &M_SIZES {
             for &k in &K_SIZES {
                 for &n in &N_SIZES {
                     let a: Matrix<T> = stored(m, k, ta, &mut rng);
                     let b: Matrix<T> = stored(k, n, tb, &mut rng);
                     let mut c = Matrix::filled(m, n, T::from_f64(f64::NAN));
-                    gemm_with(kern, T::from_f64(0.5), &a, ta, &b, tb, T::ZERO, &mut c);
+                    let half = T::from_f64(0.5);
+                    gemm_with(kern, *path, half, &a, ta, &b, tb, T::ZERO, &mut c);
                     let want = naive(0.5, &a, ta, &b, tb);
                     for (x, y) in c.as_slice().iter().zip(want.as_slice()) {
                         let tol = tolerance * (1.0 + k as f64);
                         assert!(
                             (x.to_f64() - y).abs() <= tol,
-                            "{} {ta:?}{tb:?} {m}×{k}×{n}: {x} vs {y}",
+                            "{} {path:?} {ta:?}{tb:?} {m}×{k}×{n}: {x} vs {y}",
                             kern.name
                         );
                     }
@@ -83,14 +87,17 @@ fn every_f32_kernel_matches_naive_and_beta_zero_never_reads_c() {
 #[test]
 fn beta_scales_existing_c_on_both_paths() {
     let mut rng = ChaCha8Rng::seed_from_u64(8);
-    for kern in available::<f64>() {
+    for (kern, path) in available::<f64>()
+        .iter()
+        .flat_map(|k| PATHS.map(|p| (k, p)))
+    {
         for &(ta, tb) in &FORMS {
             for (m, k, n) in [(9, 17, 5), (70, 300, 41)] {
                 let a: Matrix<f64> = stored(m, k, ta, &mut rng);
                 let b: Matrix<f64> = stored(k, n, tb, &mut rng);
                 let c0: Matrix<f64> = random(m, n, &mut rng);
                 let mut c = c0.clone();
-                gemm_with(&kern, -1.5, &a, ta, &b, tb, 0.25, &mut c);
+                gemm_with(kern, path, -1.5, &a, ta, &b, tb, 0.25, &mut c);
                 let mut want = naive(-1.5, &a, ta, &b, tb);
                 want.axpy(0.25, &c0);
                 for (x, y) in c.as_slice().iter().zip(want.as_slice()) {
@@ -108,7 +115,17 @@ fn wide_products_cross_the_column_block() {
         let a: Matrix<f32> = random(13, 40, &mut rng);
         let b: Matrix<f32> = random(40, 2 * kern.nc + 37, &mut rng);
         let mut c = Matrix::zeros(13, b.cols());
-        gemm_with(&kern, 1.0, &a, Trans::N, &b, Trans::N, 0.0, &mut c);
+        gemm_with(
+            &kern,
+            Path::Packed,
+            1.0,
+            &a,
+            Trans::N,
+            &b,
+            Trans::N,
+            0.0,
+            &mut c,
+        );
         let want = naive(1.0, &a, Trans::N, &b, Trans::N);
         for (x, y) in c.as_slice().iter().zip(want.as_slice()) {
             approx::assert_abs_diff_eq!(f64::from(*x), *y, epsilon = 1e-4);
