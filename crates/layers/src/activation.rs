@@ -7,7 +7,7 @@
 //! go over a batch once, in chunks of whole rows (in parallel for large batches).
 
 use layerwise_linalg::{vmath, Float, Matrix};
-use rand::{Rng, RngCore, SeedableRng};
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// σ(x) = 1 / (1 + e⁻ˣ), evaluated so that e^(…) never overflows.
@@ -129,16 +129,15 @@ impl RowStreams {
     }
 }
 
-/// 1 with probability p, else 0: one uniform from `stream`, a 32-bit draw seen as
-/// u = k / 2³² (fine enough for a unit's probability, and half the generator's work of a
-/// 64-bit draw).
-#[inline]
-fn bernoulli<T: Float>(p: T, stream: &mut ChaCha8Rng) -> T {
-    const SCALE: f64 = 1.0 / 4_294_967_296.0;
-    if f64::from(stream.next_u32()) * SCALE < p.to_f64() {
-        T::ONE
-    } else {
-        T::ZERO
+/// `out` ← Bernoulli(`probs`), one 32-bit word of `stream` per element in order, seen as
+/// u = w / 2³² (fine enough for a unit's probability, and half the generator's work of a
+/// 64-bit draw); the words are drawn in runs of 256 and compared in vector code.
+fn sample_into<T: Float>(probs: &[T], out: &mut [T], stream: &mut ChaCha8Rng) {
+    let mut words = [0_u32; 256];
+    for (p, o) in probs.chunks(256).zip(out.chunks_mut(256)) {
+        let w = &mut words[..p.len()];
+        stream.fill(w);
+        vmath::bernoulli(p, w, o);
     }
 }
 
@@ -163,11 +162,8 @@ pub fn sample_bernoulli_into<T: Float, R: Rng + ?Sized>(
     let cols = probs.cols();
     out.reshape_uninit(probs.rows(), cols);
     out.par_row_chunks_mut(chunk_rows(cols), |first, chunk| {
-        let mut stream = streams.rows_from(first, cols);
         let p = &probs.as_slice()[first * cols..first * cols + chunk.len()];
-        for (s, &p) in chunk.iter_mut().zip(p) {
-            *s = bernoulli(p, &mut stream);
-        }
+        sample_into(p, chunk, &mut streams.rows_from(first, cols));
     });
 }
 
@@ -203,10 +199,7 @@ pub(crate) fn add_bias_sigmoid_sample<T: Float>(
     z.par_row_chunks_mut2(sample, chunk_rows(cols), |first, probs, bits| {
         add_bias_rows(probs, bias);
         vmath::sigmoid(probs);
-        let mut stream = streams.rows_from(first, cols);
-        for (s, &p) in bits.iter_mut().zip(probs.iter()) {
-            *s = bernoulli(p, &mut stream);
-        }
+        sample_into(probs, bits, &mut streams.rows_from(first, cols));
     });
 }
 
@@ -244,6 +237,7 @@ pub fn argmax_rows<T: Float>(m: &Matrix<T>) -> Vec<usize> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use rand::RngCore;
     use rand_chacha::ChaCha8Rng;
 
     #[test]
@@ -364,6 +358,25 @@ pub(crate) mod tests {
         );
         assert_eq!(top, all.select_rows(&[0, 1, 2]));
         assert_ne!(all.row(0), all.row(1), "rows draw from different streams");
+    }
+
+    #[test]
+    fn element_i_j_takes_word_i_cols_plus_j() {
+        use rand::SeedableRng;
+        let p = Matrix::from_fn(7, 300, |i, j| ((i * 300 + j) as f64 * 0.7).sin().abs());
+        let s = sample_bernoulli(&p, &mut ChaCha8Rng::seed_from_u64(3));
+        let streams = RowStreams::new(&mut ChaCha8Rng::seed_from_u64(3));
+        let mut words = streams.rows_from(0, 300);
+        for (&x, &p) in s.as_slice().iter().zip(p.as_slice()) {
+            let u = f64::from(words.next_u32()) / 4_294_967_296.0;
+            assert_eq!(x, if u < p { 1.0 } else { 0.0 });
+        }
+        let mut from_row_5 = streams.rows_from(5, 300);
+        let mut skipped = streams.rows_from(0, 300);
+        for _ in 0..5 * 300 {
+            skipped.next_u32();
+        }
+        assert_eq!(from_row_5.next_u64(), skipped.next_u64());
     }
 
     #[test]

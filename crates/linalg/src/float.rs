@@ -73,12 +73,17 @@ pub(crate) mod sealed {
         fn exp_slice(x: &mut [Self]);
         /// x ← σ(x) over a slice, vectorised.
         fn sigmoid_slice(x: &mut [Self]);
+        /// Bernoulli draws from 32-bit words, vectorised (see `vmath::bernoulli`).
+        fn bernoulli_slice(p: &[Self], words: &[u32], out: &mut [Self]);
     }
 }
 
 macro_rules! impl_float {
-    ($t:ty, $simd:path, $exp:path, $sigmoid:path) => {
+    ($t:ty, $simd:path, $exp:path, $sigmoid:path, $bernoulli:path) => {
         impl sealed::Sealed for $t {
+            fn bernoulli_slice(p: &[Self], words: &[u32], out: &mut [Self]) {
+                $bernoulli(p, words, out)
+            }
             fn exp_slice(x: &mut [Self]) {
                 $exp(x)
             }
@@ -150,11 +155,13 @@ impl_float!(
     f32,
     crate::gemm::kernels::simd_f32,
     crate::vmath::exp_f32,
-    crate::vmath::sigmoid_f32
+    crate::vmath::sigmoid_f32,
+    crate::vmath::bernoulli_f32
 );
 impl_float!(
     f64,
     crate::gemm::kernels::simd_f64,
     crate::vmath::exp_f64,
-    crate::vmath::sigmoid_f64
+    crate::vmath::sigmoid_f64,
+    crate::vmath::bernoulli_f64
 );

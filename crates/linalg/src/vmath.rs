@@ -1,4 +1,5 @@
-//! Vectorised e^x and σ(x) over slices, for the element-wise work of a training step.
+//! Vectorised e^x, σ(x) and Bernoulli draws over slices, for the element-wise work of a
+//! training step.
 //!
 //! Both use the Cephes reduction e^x = 2ⁿ · e^r with n = round(x·log₂e) and |r| ≤ ½ ln 2,
 //! then a polynomial (f32, degree 7) or a Padé form (f64) for e^r; σ in f64 folds the Padé
@@ -36,6 +37,73 @@ pub fn exp<T: Float>(x: &mut [T]) {
 pub fn sigmoid<T: Float>(x: &mut [T]) {
     T::sigmoid_slice(x);
 }
+
+/// out ← Bernoulli draws from uniform words: out\[i\] = 1 when wᵢ / 2³² < p\[i\], else 0,
+/// for 32-bit words wᵢ (so a probability ≤ 0 or NaN gives 0 and one ≥ 1 gives 1).
+///
+/// # Panics
+/// If the three slices differ in length.
+///
+/// # Examples
+/// ```
+/// let mut out = [9.0_f64; 3];
+/// layerwise_linalg::vmath::bernoulli(&[0.5, 0.5, 1.0], &[0, 1 << 31, u32::MAX], &mut out);
+/// assert_eq!(out, [1.0, 0.0, 1.0]);
+/// ```
+#[track_caller]
+pub fn bernoulli<T: Float>(p: &[T], words: &[u32], out: &mut [T]) {
+    assert!(
+        p.len() == words.len() && p.len() == out.len(),
+        "bernoulli: {} probabilities, {} words, {} outputs",
+        p.len(),
+        words.len(),
+        out.len()
+    );
+    T::bernoulli_slice(p, words, out);
+}
+
+/// The loop of [`bernoulli`]; the comparison is exact, as w / 2³² is exact in f64.
+#[inline(always)]
+fn bernoulli_any<T: Float>(p: &[T], words: &[u32], out: &mut [T]) {
+    const SCALE: f64 = 1.0 / 4_294_967_296.0;
+    for ((o, &p), &w) in out.iter_mut().zip(p).zip(words) {
+        *o = if f64::from(w) * SCALE < p.to_f64() {
+            T::ONE
+        } else {
+            T::ZERO
+        };
+    }
+}
+
+macro_rules! dispatch_bernoulli {
+    ($name:ident, $t:ty) => {
+        pub(crate) fn $name(p: &[$t], words: &[u32], out: &mut [$t]) {
+            #[cfg(target_arch = "x86_64")]
+            if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512dq")
+            {
+                #[target_feature(enable = "avx512f,avx512dq,avx2,fma")]
+                unsafe fn widest(p: &[$t], words: &[u32], out: &mut [$t]) {
+                    bernoulli_any(p, words, out);
+                }
+                // SAFETY: the CPU has just been found to support AVX-512 F and DQ.
+                return unsafe { widest(p, words, out) };
+            }
+            #[cfg(target_arch = "x86_64")]
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn wide(p: &[$t], words: &[u32], out: &mut [$t]) {
+                    bernoulli_any(p, words, out);
+                }
+                // SAFETY: the CPU has just been found to support AVX2 and FMA.
+                return unsafe { wide(p, words, out) };
+            }
+            bernoulli_any(p, words, out);
+        }
+    };
+}
+
+dispatch_bernoulli!(bernoulli_f32, f32);
+dispatch_bernoulli!(bernoulli_f64, f64);
 
 /// Applies `$elem` over a slice, compiled for AVX-512 or AVX2 + FMA when the CPU has them
 /// (the arithmetic per element is the same, so the results are too).
