@@ -4,13 +4,17 @@
 //!
 //! The micro-kernel ([`Kernel::direct`]) reads op(A) in place through its strides and B one
 //! row of a tile at a time; a B whose rows are not contiguous (op(B) = Bᵀ) is first packed
-//! whole into `nr`-column panels, which is cheap because B is small here. Each element of C
-//! is one sum over p = 0..k in order. Products this small never pay for a second thread, so
-//! the path runs on the calling thread.
+//! whole into `nr`-column panels. Rows of C go in blocks whose slice of A stays in L2 while
+//! B's columns stream past in tiles. Each element of C is one sum over p = 0..k in order,
+//! and threads take ranges of whole tiles, so a result never depends on the thread count.
 
 use super::kernels::Kernel;
-use super::packed::{aligned, give_back, pack_b, take_buffer, View};
+use super::packed::{aligned, give_back, in_tile_ranges, pack_b, take_buffer, SharedC, View};
 use crate::Float;
+use std::ops::Range;
+
+/// Bytes of A one block of rows may span (most of a 1 MiB L2, half of a small one).
+const A_BLOCK_BYTES: usize = 256 << 10;
 
 /// C ← α · op(A) · op(B) + β · C for `c` row-major `m × n`, with k ≥ 1.
 pub(super) fn gemm<T: Float>(
@@ -39,19 +43,26 @@ pub(super) fn gemm<T: Float>(
             Some(p) => (p[(j0 / nr) * nr * k..].as_ptr(), nr),
         }
     };
-    // SAFETY: C is m × n; A, B and the panels hold the values `tiles` reads (its contract).
-    unsafe { tiles(kern, alpha, a, &b_tile, beta, c.as_mut_ptr(), (m, n, k)) };
+    let shared = SharedC(c.as_mut_ptr());
+    in_tile_ranges(kern, (m, n, k), |rows, cols| {
+        // SAFETY: `rows × cols` lies inside C and no other thread writes it; A, B and the
+        // panels hold the values `tiles` reads (see its contract).
+        unsafe { tiles(kern, alpha, a, &b_tile, beta, shared, (n, k), rows, cols) }
+    });
     if panels.is_some() {
         give_back(buf);
     }
 }
 
-/// Every tile of C: columns in steps of `nr` (a B tile stays in L1 while the row tiles go
-/// past it), rows in steps of `mr`.
+/// The tiles of C in `rows × cols`: rows in blocks of A that fit [`A_BLOCK_BYTES`], then
+/// columns in steps of `nr` (a B tile stays in L1 while the row tiles go past it), then rows
+/// in steps of `mr`.
 ///
 /// # Safety
-/// `c` addresses a row-major `m × n` buffer; `b_tile(j0)` gives the first value and row
-/// stride of B's columns `j0..j0 + nr`, with k rows readable up to column n.
+/// `c` addresses a row-major buffer with `n` columns, `rows × cols` inside it, that no
+/// other thread writes inside `rows × cols`; `cols.start` is a multiple of `nr`;
+/// `b_tile(j0)` gives the first value and row stride of B's columns `j0..j0 + nr`, with k
+/// rows readable up to column n.
 #[allow(clippy::too_many_arguments)]
 unsafe fn tiles<T: Float>(
     kern: &Kernel<T>,
@@ -59,23 +70,30 @@ unsafe fn tiles<T: Float>(
     a: View<'_, T>,
     b_tile: &impl Fn(usize) -> (*const T, usize),
     beta: T,
-    c: *mut T,
-    (m, n, k): (usize, usize, usize),
+    c: SharedC<T>,
+    (n, k): (usize, usize),
+    rows: Range<usize>,
+    cols: Range<usize>,
 ) {
     let (mr, nr) = (kern.mr, kern.nr);
-    for j0 in (0..n).step_by(nr) {
-        let (bp, ldb) = b_tile(j0);
-        let w = nr.min(n - j0);
-        let run = if 2 * w <= nr {
-            kern.direct_half
-        } else {
-            kern.direct
-        };
-        for i0 in (0..m).step_by(mr) {
-            let h = mr.min(m - i0);
-            let ap = a.data[i0 * a.rs..].as_ptr();
-            let tile = c.add(i0 * n + j0);
-            run(k, ap, a.rs, a.cs, bp, ldb, alpha, beta, tile, n, h, w);
+    let block = (A_BLOCK_BYTES / (k * std::mem::size_of::<T>())).max(1);
+    let block = block.next_multiple_of(mr);
+    for ib in rows.clone().step_by(block) {
+        let block_end = rows.end.min(ib + block);
+        for j0 in cols.clone().step_by(nr) {
+            let (bp, ldb) = b_tile(j0);
+            let w = nr.min(cols.end - j0);
+            let run = if 2 * w <= nr {
+                kern.direct_half
+            } else {
+                kern.direct
+            };
+            for i0 in (ib..block_end).step_by(mr) {
+                let h = mr.min(block_end - i0);
+                let ap = a.data[i0 * a.rs..].as_ptr();
+                let tile = c.0.add(i0 * n + j0);
+                run(k, ap, a.rs, a.cs, bp, ldb, alpha, beta, tile, n, h, w);
+            }
         }
     }
 }

@@ -35,7 +35,7 @@ impl<T: Copy> View<'_, T> {
 
 /// C's buffer shared by threads that write disjoint tiles of it.
 #[derive(Clone, Copy)]
-struct SharedC<T>(*mut T);
+pub(super) struct SharedC<T>(pub(super) *mut T);
 
 // SAFETY: threads write disjoint rows or column ranges of C (see `gemm`), and the scope
 // joins them before the borrow of C ends.
@@ -55,17 +55,27 @@ pub(super) fn gemm<T: Float>(
     c: &mut [T],
     (m, n, k): (usize, usize, usize),
 ) {
-    let n_threads = threads_for(m * n * k, MIN_WORK_PER_THREAD);
     let shared = SharedC(c.as_mut_ptr());
-    let run = |rows: Range<usize>, cols: Range<usize>| {
+    in_tile_ranges(kern, (m, n, k), |rows, cols| {
         // SAFETY: `rows × cols` lies inside C, and no other thread touches it.
         unsafe { block(kern, alpha, a, b, beta, shared, n, k, rows, cols) }
-    };
+    });
+}
+
+/// Runs `run(rows, cols)` over ranges of whole tiles that cover C (`m × n`), one per thread.
+///
+/// Splitting the columns makes every thread read all of A (m × k), splitting the rows all
+/// of B (k × n), so the split goes across the dimension that makes each thread re-read the
+/// smaller operand.
+pub(super) fn in_tile_ranges<T: Float>(
+    kern: &Kernel<T>,
+    (m, n, k): (usize, usize, usize),
+    run: impl Fn(Range<usize>, Range<usize>) + Sync,
+) {
+    let n_threads = threads_for(m * n * k, MIN_WORK_PER_THREAD);
     if n_threads == 1 {
         return run(0..m, 0..n);
     }
-    // split C into whole tiles so that each thread re-packs the smaller operand: splitting
-    // the columns makes every thread pack all of A (m × k), splitting the rows all of B (k × n)
     let by_cols = (m <= n && n >= 2 * kern.nr) || m < 2 * kern.mr;
     let unit = if by_cols { kern.nr } else { kern.mr };
     let ranges = split(if by_cols { n } else { m }, n_threads, unit);
