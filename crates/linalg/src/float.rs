@@ -73,14 +73,19 @@ pub(crate) mod sealed {
         fn exp_slice(x: &mut [Self]);
         /// x ← σ(x) over a slice, vectorised.
         fn sigmoid_slice(x: &mut [Self]);
+        /// x ← softplus(x) over a slice, vectorised.
+        fn softplus_slice(x: &mut [Self]);
         /// Bernoulli draws from 32-bit words, vectorised (see `vmath::bernoulli`).
         fn bernoulli_slice(p: &[Self], words: &[u32], out: &mut [Self]);
     }
 }
 
 macro_rules! impl_float {
-    ($t:ty, $simd:path, $exp:path, $sigmoid:path, $bernoulli:path) => {
+    ($t:ty, $simd:path, $exp:path, $sigmoid:path, $softplus:path, $bernoulli:path) => {
         impl sealed::Sealed for $t {
+            fn softplus_slice(x: &mut [Self]) {
+                $softplus(x)
+            }
             fn bernoulli_slice(p: &[Self], words: &[u32], out: &mut [Self]) {
                 $bernoulli(p, words, out)
             }
@@ -156,6 +161,7 @@ impl_float!(
     crate::gemm::kernels::simd_f32,
     crate::vmath::exp_f32,
     crate::vmath::sigmoid_f32,
+    crate::vmath::softplus_f32,
     crate::vmath::bernoulli_f32
 );
 impl_float!(
@@ -163,5 +169,6 @@ impl_float!(
     crate::gemm::kernels::simd_f64,
     crate::vmath::exp_f64,
     crate::vmath::sigmoid_f64,
+    crate::vmath::softplus_f64,
     crate::vmath::bernoulli_f64
 );
