@@ -195,7 +195,7 @@ fn softplus_f64_one(x: f64) -> f64 {
 /// c = (u − (w − 1)) / w making up for the rounding of 1 + u.
 #[inline(always)]
 fn ln_1p_unit(u: f64) -> f64 {
-    const LN2_HI: f64 = 6.931_471_803_691_238_2e-1;
+    const LN2_HI: f64 = 6.931_471_803_691_238e-1;
     const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
     let w = 1.0 + u;
     let c = (u - (w - 1.0)) / w;
