@@ -263,17 +263,25 @@ fn exp_f64_parts(x: f64) -> (f64, f64, f64, f64) {
     let n = t - 6_755_399_441_055_744.0;
     let ni = (t.to_bits() as i64).wrapping_sub(0x4338_0000_0000_0000);
     let r = x - n * 6.931_457_519_531_25e-1 - n * 1.428_606_820_309_417_2e-6;
+    let (num, den) = pade_exp(r);
+    // ⌊n / 2⌋ with a logical shift of a biased n (AVX2 has no 64-bit arithmetic shift)
+    let half = ((ni + 2048) as u64 >> 1) as i64 - 1024;
+    let s1 = f64::from_bits(((half + 1023) as u64) << 52);
+    let s2 = f64::from_bits((((ni - half) + 1023) as u64) << 52);
+    (num, den, s1, s2)
+}
+
+/// Cephes' Padé form of e^r for |r| ≤ ½ ln 2: (Q(r²) + r P(r²)) / (Q(r²) − r P(r²)), as its
+/// numerator and denominator.
+#[inline(always)]
+fn pade_exp(r: f64) -> (f64, f64) {
     let rr = r * r;
     let p = ((1.261_771_930_748_105_9e-4 * rr + 3.029_944_077_074_419_6e-2) * rr + 1.0) * r;
     let q = ((3.001_985_051_386_644_5e-6 * rr + 2.524_483_403_496_841e-3) * rr
         + 2.272_655_482_081_550_3e-1)
         * rr
         + 2.0;
-    // ⌊n / 2⌋ with a logical shift of a biased n (AVX2 has no 64-bit arithmetic shift)
-    let half = ((ni + 2048) as u64 >> 1) as i64 - 1024;
-    let s1 = f64::from_bits(((half + 1023) as u64) << 52);
-    let s2 = f64::from_bits((((ni - half) + 1023) as u64) << 52);
-    (q + p, q - p, s1, s2)
+    (q + p, q - p)
 }
 
 /// e^x in f64, branch-free.
@@ -292,15 +300,24 @@ fn exp_f64_one(x: f64) -> f64 {
 
 /// σ(x) = 1 / (1 + e^−x) in f64 with a single division: with e^−x = (num / den) · 2ⁿ,
 /// σ = den / (den + num · 2ⁿ).
+///
+/// z = −x is clamped to [−40, 709]: below −40, σ rounds to exactly 1 anyway, and up to 709
+/// the scale 2ⁿ (n ≤ 1023) is one normal number; above, σ is taken as 0 (the true value is
+/// below 1.2 · 10⁻³⁰⁸). NaN propagates through the arithmetic.
 #[inline(always)]
 fn sigmoid_f64_one(x: f64) -> f64 {
+    const Z_MAX: f64 = 709.0;
     let z = -x;
-    let (num, den, s1, s2) = exp_f64_parts(z.clamp(LO_F64, HI_F64));
-    let y = den / (den + num * s1 * s2);
-    let y = if z > HI_F64 { 0.0 } else { y };
-    let y = if z < LO_F64 { 1.0 } else { y };
-    if x.is_nan() {
-        x
+    let zc = z.clamp(-40.0, Z_MAX);
+    let t = zc * std::f64::consts::LOG2_E + 6_755_399_441_055_744.0;
+    let n = t - 6_755_399_441_055_744.0;
+    let ni = (t.to_bits() as i64).wrapping_sub(0x4338_0000_0000_0000);
+    let r = zc - n * 6.931_457_519_531_25e-1 - n * 1.428_606_820_309_417_2e-6;
+    let (num, den) = pade_exp(r);
+    let scale = f64::from_bits(((ni + 1023) as u64) << 52);
+    let y = den / (den + num * scale);
+    if z > Z_MAX {
+        0.0
     } else {
         y
     }
