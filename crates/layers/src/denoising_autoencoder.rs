@@ -44,6 +44,10 @@ pub enum Loss {
     #[default]
     CrossEntropy,
     /// ½ Σᵢ (zᵢ − xᵢ)² with a linear output z = a, for real-valued inputs.
+    ///
+    /// The output is unbounded, so it needs a smaller learning rate than cross-entropy:
+    /// one step moves aⱼ by about η (1 + Σₖ yₖ²) times its error zⱼ − xⱼ, which
+    /// diverges above 2; with y near ½ that means η < 8 / n_hidden or so.
     SquaredError,
 }
 
