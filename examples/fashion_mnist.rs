@@ -1,14 +1,16 @@
 //! Train a DBN or an SDA on Fashion-MNIST and report its test accuracy.
 //!
 //! `cargo run --release --example fashion_mnist -- --model dbn` (or `--model sda`); the data
-//! comes from Debian's package `dataset-fashion-mnist`, or from `--data-dir`.
+//! comes from Debian's package `dataset-fashion-mnist`, or from `--data-dir`. For the SDA,
+//! `--noise`, `--loss` and `--untied` choose the autoencoders' options and `--monitor` prints
+//! their clean reconstruction losses each pretraining epoch.
 
 use clap::{Parser, ValueEnum};
 use layerwise::data::{load_mnist, Dataset, MnistSplit, FASHION_MNIST_CLASSES, FASHION_MNIST_DIR};
 use layerwise::metrics::{ConfusionMatrix, Report};
 use layerwise::models::{
-    Classifier, DaPretrainConfig, Dbn, DbnConfig, FinetuneConfig, FinetuneEpoch, FinetuneMode,
-    PretrainEpoch, Propagation, RbmPretrainConfig, Sda, SdaConfig,
+    Classifier, DaPretrainConfig, Dbn, DbnConfig, DecoderWeights, FinetuneConfig, FinetuneEpoch,
+    FinetuneMode, Loss, NoiseKind, PretrainEpoch, Propagation, RbmPretrainConfig, Sda, SdaConfig,
 };
 use std::error::Error;
 use std::path::PathBuf;
@@ -18,6 +20,21 @@ use std::time::Instant;
 enum Model {
     Dbn,
     Sda,
+}
+
+/// The dA's corruption (SDA).
+#[derive(Clone, Copy, ValueEnum)]
+enum NoiseArg {
+    Masking,
+    Gaussian,
+    SaltPepper,
+}
+
+/// The dA's loss (SDA).
+#[derive(Clone, Copy, ValueEnum)]
+enum LossArg {
+    CrossEntropy,
+    SquaredError,
 }
 
 /// Pretrain a stack on Fashion-MNIST, fine-tune it, and evaluate it on the test set.
@@ -41,9 +58,22 @@ struct Args {
     /// Gibbs steps of CD-k (DBN).
     #[arg(long, default_value_t = 1)]
     k: usize,
-    /// Masking-noise level (SDA).
+    /// Noise level (SDA): the probability for masking and salt-pepper, σ for gaussian.
     #[arg(long, default_value_t = 0.2)]
     corruption: f64,
+    /// The noise that corrupts each dA's input (SDA).
+    #[arg(long, value_enum, default_value_t = NoiseArg::Masking)]
+    noise: NoiseArg,
+    /// What each dA minimises (SDA).
+    #[arg(long, value_enum, default_value_t = LossArg::CrossEntropy)]
+    loss: LossArg,
+    /// Give each dA a decoder matrix of its own instead of Wᵀ (SDA).
+    #[arg(long)]
+    untied: bool,
+    /// Also print each dA's reconstruction loss of the clean training and validation rows
+    /// after every pretraining epoch (SDA; costs time, changes nothing).
+    #[arg(long)]
+    monitor: bool,
     /// Fine-tuning epochs.
     #[arg(long, default_value_t = 15)]
     finetune_epochs: usize,
@@ -129,12 +159,7 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
             Box::new(dbn)
         }
         Model::Sda => {
-            let pretrain = DaPretrainConfig {
-                epochs: args.pretrain_epochs,
-                learning_rate: args.pretrain_lr,
-                corruption: args.corruption,
-                batch_size: args.batch_size,
-            };
+            let pretrain = da_pretrain(args);
             let hidden_sizes = args.hidden.clone();
             let config = SdaConfig {
                 hidden_sizes,
@@ -143,7 +168,12 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
                 propagation: Propagation::Mean,
             };
             let mut sda = Sda::new(train.n_features(), 10, &config, &mut rng)?;
-            sda.pretrain(train.features(), &mut rng, pretrain_printer(args))?;
+            if args.monitor {
+                let v = validation_set.map(Dataset::features);
+                sda.pretrain_monitored(train.features(), v, &mut rng, pretrain_printer(args))?;
+            } else {
+                sda.pretrain(train.features(), &mut rng, pretrain_printer(args))?;
+            }
             sda.finetune(&train, validation_set, &mut rng, finetune_printer(args))?;
             Box::new(sda)
         }
@@ -158,18 +188,46 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
+/// The SDA's pretraining settings from the flags.
+fn da_pretrain(args: &Args) -> DaPretrainConfig {
+    DaPretrainConfig {
+        epochs: args.pretrain_epochs,
+        learning_rate: args.pretrain_lr,
+        noise: match args.noise {
+            NoiseArg::Masking => NoiseKind::Masking,
+            NoiseArg::Gaussian => NoiseKind::Gaussian,
+            NoiseArg::SaltPepper => NoiseKind::SaltAndPepper,
+        },
+        corruption: args.corruption,
+        loss: match args.loss {
+            LossArg::CrossEntropy => Loss::CrossEntropy,
+            LossArg::SquaredError => Loss::SquaredError,
+        },
+        decoder: match args.untied {
+            true => DecoderWeights::Untied,
+            false => DecoderWeights::Tied,
+        },
+        batch_size: args.batch_size,
+    }
+}
+
 /// Prints one line per pretraining epoch with the time it took.
 fn pretrain_printer(args: &Args) -> impl FnMut(&PretrainEpoch) {
     let (epochs, mut last) = (args.pretrain_epochs, Instant::now());
-    let what = match args.model {
-        Model::Dbn => "reconstruction error",
-        Model::Sda => "cross-entropy",
+    let what = match (args.model, args.loss) {
+        (Model::Dbn, _) => "reconstruction error",
+        (Model::Sda, LossArg::CrossEntropy) => "cross-entropy",
+        (Model::Sda, LossArg::SquaredError) => "squared error",
     };
     move |e| {
         let layer = e.layer + 1;
         let s = last.elapsed().as_secs_f64();
+        let clean =
+            |name: &str, v: Option<f64>| v.map_or(String::new(), |v| format!(", {name} {v:.4}"));
+        let train = clean("clean training", e.train_reconstruction);
+        let validation = clean("validation", e.validation_reconstruction);
         println!(
-            "pretrain layer {layer} epoch {}/{epochs}: {what} {:.4} ({s:.1} s)",
+            "pretrain layer {layer} epoch {}/{epochs}: {what} {:.4}{train}{validation} ({s:.1} s)",
             e.epoch + 1,
             e.error
         );

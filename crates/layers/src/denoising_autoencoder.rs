@@ -1,56 +1,94 @@
-//! A denoising autoencoder with masking noise, tied weights and a cross-entropy loss.
+//! A denoising autoencoder: corrupt, encode, decode, and compare with the clean input.
 //!
-//! For a clean input x (length `n_visible`, values in [0, 1]):
-//! - corrupt: x̃ = x with each component set to 0 with probability ν (the corruption level);
+//! For a clean input x (length `n_visible`):
+//! - corrupt: x̃ = x under a [`Noise`] (masking by default; also salt and pepper, Gaussian);
 //! - encode: y = σ(W x̃ + b), W `(n_hidden, n_visible)`;
-//! - decode with the transposed (tied) weights: z = σ(Wᵀ y + c);
-//! - loss: L = −Σᵢ [xᵢ ln zᵢ + (1 − xᵢ) ln(1 − zᵢ)], averaged over the minibatch.
+//! - decode: a = W′ y + c, with W′ `(n_visible, n_hidden)` either tied, W′ = Wᵀ (the
+//!   default), or a matrix of its own (untied);
+//! - output and loss, by [`Loss`]:
+//!   - cross-entropy (the default, for x in [0, 1]): z = σ(a),
+//!     L = −Σᵢ [xᵢ ln zᵢ + (1 − xᵢ) ln(1 − zᵢ)];
+//!   - squared error (for real-valued x): z = a, a linear output, L = ½ Σᵢ (zᵢ − xᵢ)²;
 //!
-//! Gradient over a minibatch of B rows (one row per sample):
-//! - visible error δᵛ = (Z − X) / B;
-//! - hidden error δʰ = (δᵛ Wᵀ) ⊙ Y ⊙ (1 − Y), summing over *all* visible units;
-//! - ∂L/∂W = δʰᵀ X̃ + Yᵀ δᵛ (encoder plus decoder use of W);
-//! - ∂L/∂b = Σ δʰ and ∂L/∂c = Σ δᵛ.
+//!   each averaged over the minibatch. Each output is the one whose loss has ∂L/∂a = z − x,
+//!   so both share the gradient below.
+//!
+//! Gradient over a minibatch of B rows (one row per sample; X, X̃, Y, Z stack the rows):
+//! - visible error δᵛ = (Z − X) / B, `(B, n_visible)`;
+//! - hidden error δʰ = (δᵛ W′) ⊙ Y ⊙ (1 − Y), summing over *all* visible units;
+//! - tied: ∂L/∂W = δʰᵀ X̃ + Yᵀ δᵛ (the encoder's and the decoder's use of W);
+//! - untied: ∂L/∂W = δʰᵀ X̃ and ∂L/∂W′ = δᵛᵀ Y;
+//! - ∂L/∂b = Σ δʰ and ∂L/∂c = Σ δᵛ (sums over the rows).
 //!
 //! Training applies −η times that gradient in place ([`DenoisingAutoencoder::train_batch_with`])
-//! with the temporaries of a reused [`DaWorkspace`]: the masking noise draws from per-row
-//! streams, and one row-parallel pass after the decoder's GEMM adds c, takes each row's loss
-//! and turns the logits into δᵛ. [`DenoisingAutoencoder::gradient`] runs the same kernels on
-//! zeros.
+//! with the temporaries of a reused [`DaWorkspace`]: the noise draws from per-row streams,
+//! and one row-parallel pass after the decoder's GEMM adds c, takes each row's loss and
+//! turns a into δᵛ. [`DenoisingAutoencoder::gradient`] runs the same kernels on zeros.
+//! [`DenoisingAutoencoder::reconstruction_loss`] monitors a data set: its mean loss with the
+//! clean rows as input.
 //!
-//! Vincent et al. (2008); Sugomori's book, with its hidden-error sum fixed.
+//! Vincent et al. (2008, 2010); Sugomori's book, with its hidden-error sum fixed.
 
-use crate::activation::{sigmoid, sigmoid_delta, softplus, RowStreams};
-use crate::error::{check_positive, check_size, Error, Result};
+use crate::activation::{sigmoid, sigmoid_delta, softplus};
+use crate::error::{check_positive, check_size, Result};
 use crate::hidden::{accumulate_linear, add_col_sums, HiddenLayer};
-use crate::rbm::RbmGradients;
+use crate::noise::Noise;
 use layerwise_linalg::{gemm, matmul, vmath, Float, Matrix, Trans};
 use rand::Rng;
 
-/// Validated settings of one dA step: learning rate η > 0, corruption level ν in [0, 1).
+/// What a denoising autoencoder minimises, and so what its decoder outputs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Loss {
+    /// −Σᵢ [xᵢ ln zᵢ + (1 − xᵢ) ln(1 − zᵢ)] with a sigmoid output z = σ(a), for
+    /// inputs in [0, 1] (the default).
+    #[default]
+    CrossEntropy,
+    /// ½ Σᵢ (zᵢ − xᵢ)² with a linear output z = a, for real-valued inputs.
+    ///
+    /// The output is unbounded, so it needs a smaller learning rate than cross-entropy:
+    /// one step moves aⱼ by about η (1 + Σₖ yₖ²) times its error zⱼ − xⱼ, which
+    /// diverges above 2; with y near ½ that means η < 8 / n_hidden or so.
+    SquaredError,
+}
+
+/// Whether the decoder reuses the encoder's weights.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DecoderWeights {
+    /// W′ = Wᵀ: one matrix, trained by both halves (the default).
+    #[default]
+    Tied,
+    /// A decoder matrix W′ `(n_visible, n_hidden)` of its own.
+    Untied,
+}
+
+/// Validated settings of one dA step: learning rate η > 0 and the [`Noise`] with its level.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DaParams {
     learning_rate: f64,
-    corruption: f64,
+    noise: Noise,
 }
 
 impl DaParams {
-    /// Checks η (finite, > 0) and ν (in [0, 1)).
+    /// Masking noise of level ν: checks η (finite, > 0) and ν (in [0, 1)).
     ///
     /// # Errors
-    /// [`Error::InvalidHyperparameter`] naming the bad parameter and its value.
+    /// [`crate::Error::InvalidHyperparameter`] naming the bad parameter and its value.
     pub fn new(learning_rate: f64, corruption: f64) -> Result<Self> {
+        Self::with_noise(learning_rate, Noise::Masking { p: corruption })
+    }
+
+    /// Any noise: checks η (finite, > 0) and the noise's level (p in [0, 1) for masking and
+    /// salt and pepper, σ finite and ≥ 0 for Gaussian noise).
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidHyperparameter`] naming the bad parameter (`learning_rate`,
+    /// `corruption_level` or `noise_std`) and its value.
+    pub fn with_noise(learning_rate: f64, noise: Noise) -> Result<Self> {
         check_positive("learning_rate", learning_rate)?;
-        if !(0.0..1.0).contains(&corruption) {
-            return Err(Error::InvalidHyperparameter {
-                name: "corruption_level",
-                value: corruption,
-                expected: "a probability in [0, 1)",
-            });
-        }
+        noise.check()?;
         Ok(DaParams {
             learning_rate,
-            corruption,
+            noise,
         })
     }
 
@@ -59,35 +97,88 @@ impl DaParams {
         self.learning_rate
     }
 
-    /// The corruption level ν.
+    /// The noise and its level.
+    pub fn noise(&self) -> Noise {
+        self.noise
+    }
+
+    /// The noise's level: ν for masking (and p for salt and pepper, σ for Gaussian noise).
     pub fn corruption(&self) -> f64 {
-        self.corruption
+        self.noise.level()
     }
 }
 
-/// A tied-weight denoising autoencoder: a [`HiddenLayer`] (W, b) plus a visible bias c.
+/// ∂L/∂θ of a dA's mean loss for one minibatch.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DaGradients<T> {
+    /// ∂L/∂W, `(n_hidden, n_visible)`; tied, it holds both the encoder's and decoder's terms.
+    pub weights: Matrix<T>,
+    /// ∂L/∂W′, `(n_visible, n_hidden)`, when the decoder is untied.
+    pub decoder_weights: Option<Matrix<T>>,
+    /// ∂L/∂b, length `n_hidden`.
+    pub hidden_bias: Vec<T>,
+    /// ∂L/∂c, length `n_visible`.
+    pub visible_bias: Vec<T>,
+}
+
+/// A denoising autoencoder: a [`HiddenLayer`] (W, b), a visible bias c and, when untied, a
+/// decoder matrix W′.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DenoisingAutoencoder<T> {
     encoder: HiddenLayer<T>,
+    /// W′ `(n_visible, n_hidden)`, or `None` when tied (W′ = Wᵀ).
+    decoder: Option<Matrix<T>>,
     visible_bias: Vec<T>,
+    loss: Loss,
 }
 
 impl<T: Float> DenoisingAutoencoder<T> {
-    /// A dA with W uniform in [−1/n_visible, 1/n_visible) and both biases zero.
+    /// A tied, cross-entropy dA with W uniform in [−1/n_visible, 1/n_visible) and both biases
+    /// zero.
     ///
     /// # Errors
-    /// [`Error::ZeroSize`] when `n_visible` or `n_hidden` is 0.
+    /// [`crate::Error::ZeroSize`] when `n_visible` or `n_hidden` is 0.
     pub fn new<R: Rng + ?Sized>(n_visible: usize, n_hidden: usize, rng: &mut R) -> Result<Self> {
+        Self::with_decoder(
+            n_visible,
+            n_hidden,
+            DecoderWeights::Tied,
+            Loss::CrossEntropy,
+            rng,
+        )
+    }
+
+    /// A dA with the given decoder and loss. W is drawn as by [`DenoisingAutoencoder::new`];
+    /// an untied W′ is drawn after it, uniform in the same range [−1/n_visible, 1/n_visible),
+    /// so that it is distributed as Wᵀ. Both biases start at zero.
+    ///
+    /// # Errors
+    /// [`crate::Error::ZeroSize`] when `n_visible` or `n_hidden` is 0.
+    pub fn with_decoder<R: Rng + ?Sized>(
+        n_visible: usize,
+        n_hidden: usize,
+        weights: DecoderWeights,
+        loss: Loss,
+        rng: &mut R,
+    ) -> Result<Self> {
         check_size("n_visible", n_visible)?;
         check_size("n_hidden", n_hidden)?;
         let encoder = HiddenLayer::new(n_visible, n_hidden, rng)?;
+        let a = 1.0 / n_visible as f64;
+        let decoder = (weights == DecoderWeights::Untied).then(|| {
+            Matrix::from_fn(n_visible, n_hidden, |_, _| {
+                T::from_f64(rng.gen_range(-a..a))
+            })
+        });
         Ok(DenoisingAutoencoder {
             encoder,
+            decoder,
             visible_bias: vec![T::ZERO; n_visible],
+            loss,
         })
     }
 
-    /// A dA from its parameters.
+    /// A tied, cross-entropy dA from its parameters.
     ///
     /// # Panics
     /// If `visible_bias.len() ≠ encoder.n_in()`.
@@ -100,8 +191,37 @@ impl<T: Float> DenoisingAutoencoder<T> {
         );
         DenoisingAutoencoder {
             encoder,
+            decoder: None,
             visible_bias,
+            loss: Loss::CrossEntropy,
         }
+    }
+
+    /// An untied, cross-entropy dA from its parameters; W′ is `(n_visible, n_hidden)`.
+    ///
+    /// # Panics
+    /// If `visible_bias.len() ≠ encoder.n_in()` or W′ is not `(n_visible, n_hidden)`.
+    #[track_caller]
+    pub fn from_parts_untied(
+        encoder: HiddenLayer<T>,
+        decoder_weights: Matrix<T>,
+        visible_bias: Vec<T>,
+    ) -> Self {
+        let shape = (encoder.n_in(), encoder.n_out());
+        assert_eq!(
+            decoder_weights.shape(),
+            shape,
+            "W′ is not (n_visible, n_hidden)"
+        );
+        let mut da = Self::from_parts(encoder, visible_bias);
+        da.decoder = Some(decoder_weights);
+        da
+    }
+
+    /// The same dA minimising `loss` instead.
+    pub fn with_loss(mut self, loss: Loss) -> Self {
+        self.loss = loss;
+        self
     }
 
     /// Number of visible units.
@@ -129,14 +249,31 @@ impl<T: Float> DenoisingAutoencoder<T> {
         &self.visible_bias
     }
 
+    /// W′ `(n_visible, n_hidden)` when the decoder is untied; `None` when tied (W′ = Wᵀ).
+    pub fn decoder_weights(&self) -> Option<&Matrix<T>> {
+        self.decoder.as_ref()
+    }
+
+    /// Tied or untied.
+    pub fn decoder(&self) -> DecoderWeights {
+        match self.decoder {
+            Some(_) => DecoderWeights::Untied,
+            None => DecoderWeights::Tied,
+        }
+    }
+
+    /// The loss the dA minimises.
+    pub fn loss_function(&self) -> Loss {
+        self.loss
+    }
+
     /// Masking noise: each element set to 0 with probability ν. Shape unchanged.
     ///
-    /// One value is drawn from `rng` ([`crate::RowStreams`]); row i then takes one uniform
-    /// `f64` per element, in order, from its own stream.
+    /// The same as `Noise::Masking { p: corruption }.corrupt(x, rng)`: one value is drawn from
+    /// `rng` ([`crate::RowStreams`]); row i then takes one uniform `f64` per element, in
+    /// order, from its own stream.
     pub fn corrupt<R: Rng + ?Sized>(x: &Matrix<T>, corruption: f64, rng: &mut R) -> Matrix<T> {
-        let mut out = Matrix::zeros(0, 0);
-        Self::corrupt_into(x, corruption, &mut out, rng);
-        out
+        Noise::Masking { p: corruption }.corrupt(x, rng)
     }
 
     /// [`DenoisingAutoencoder::corrupt`] into `out`, reshaped to the shape of x and reusing
@@ -147,18 +284,7 @@ impl<T: Float> DenoisingAutoencoder<T> {
         out: &mut Matrix<T>,
         rng: &mut R,
     ) {
-        let streams = RowStreams::new(rng);
-        out.reshape_uninit(x.rows(), x.cols());
-        out.par_rows_mut(|i, row| {
-            let mut stream = streams.row(i);
-            for (o, &v) in row.iter_mut().zip(x.row(i)) {
-                *o = if stream.gen::<f64>() < corruption {
-                    T::ZERO
-                } else {
-                    v
-                };
-            }
-        });
+        Noise::Masking { p: corruption }.corrupt_into(x, out, rng);
     }
 
     /// y = σ(x Wᵀ + b): `(n_samples, n_visible) → (n_samples, n_hidden)`.
@@ -170,37 +296,101 @@ impl<T: Float> DenoisingAutoencoder<T> {
         self.encoder.forward(x)
     }
 
-    /// Decoder pre-activation y W + c: `(n_samples, n_hidden) → (n_samples, n_visible)`.
+    /// The decoder's matrix D and how it is used, so that y W′ᵀ = y op(D): (W, as stored)
+    /// when tied, (W′, transposed) when untied.
+    fn decoder_operand(&self) -> (&Matrix<T>, Trans) {
+        match &self.decoder {
+            Some(w2) => (w2, Trans::T),
+            None => (self.encoder.weights(), Trans::N),
+        }
+    }
+
+    /// The decoder's pre-activation a = y W′ᵀ + c:
+    /// `(n_samples, n_hidden) → (n_samples, n_visible)`.
     #[track_caller]
-    fn decode_logits(&self, y: &Matrix<T>) -> Matrix<T> {
-        let mut a = matmul(y, Trans::N, self.encoder.weights(), Trans::N);
+    fn decode_linear(&self, y: &Matrix<T>) -> Matrix<T> {
+        let (d, how) = self.decoder_operand();
+        let mut a = matmul(y, Trans::N, d, how);
         a.add_row_vector(&self.visible_bias);
         a
     }
 
-    /// z = σ(y W + c): `(n_samples, n_hidden) → (n_samples, n_visible)`.
+    /// The reconstruction z: σ(y W′ᵀ + c) for cross-entropy, y W′ᵀ + c for squared error;
+    /// `(n_samples, n_hidden) → (n_samples, n_visible)`.
     ///
     /// # Panics
     /// If `y.cols() ≠ n_hidden`.
     #[track_caller]
     pub fn decode(&self, y: &Matrix<T>) -> Matrix<T> {
-        self.decode_logits(y).map(sigmoid)
+        let a = self.decode_linear(y);
+        match self.loss {
+            Loss::CrossEntropy => a.map(sigmoid),
+            Loss::SquaredError => a,
+        }
     }
 
-    /// Mean cross-entropy between `clean` and the reconstruction of `corrupted`.
+    /// Mean loss between `clean` and the reconstruction of `corrupted`, both
+    /// `(n_samples, n_visible)`.
     ///
-    /// Evaluated from the decoder's logits a as softplus(a) − x·a, which equals
-    /// −x ln σ(a) − (1 − x) ln(1 − σ(a)) and never takes ln 0.
+    /// Cross-entropy is evaluated from the decoder's pre-activation a as softplus(a) − x·a,
+    /// which equals −x ln σ(a) − (1 − x) ln(1 − σ(a)) and never takes ln 0.
     ///
     /// # Panics
     /// If the shapes differ or do not fit the dA.
     #[track_caller]
     pub fn loss(&self, clean: &Matrix<T>, corrupted: &Matrix<T>) -> T {
-        let a = self.decode_logits(&self.encode(corrupted));
-        cross_entropy_from_logits(clean, &a)
+        assert_eq!(
+            clean.shape(),
+            corrupted.shape(),
+            "clean and corrupted shapes differ"
+        );
+        let a = self.decode_linear(&self.encode(corrupted));
+        let total: T = clean
+            .as_slice()
+            .iter()
+            .zip(a.as_slice())
+            .map(|(&x, &a)| element_loss(self.loss, x, a))
+            .sum();
+        total / T::from_f64(clean.rows().max(1) as f64)
     }
 
-    /// ∂L/∂W, ∂L/∂b, ∂L/∂c of the mean loss for a fixed corrupted input.
+    /// Mean reconstruction loss of a data set `(n_samples, n_visible)`, uncorrupted: the loss
+    /// with each clean row as its own input, as [`DenoisingAutoencoder::loss`]`(x, x)` gives
+    /// up to rounding. Builds a temporary [`DaWorkspace`]; see
+    /// [`DenoisingAutoencoder::reconstruction_loss_with`].
+    ///
+    /// # Panics
+    /// If `x.cols() ≠ n_visible`.
+    #[track_caller]
+    pub fn reconstruction_loss(&self, x: &Matrix<T>) -> T {
+        self.reconstruction_loss_with(x, &mut DaWorkspace::new())
+    }
+
+    /// [`DenoisingAutoencoder::reconstruction_loss`] in blocks of rows, with the temporaries
+    /// of `ws` (so memory stays that of a minibatch, whatever the data set's size), summed in
+    /// `f64`. Draws nothing: monitoring leaves a training run unchanged.
+    ///
+    /// # Panics
+    /// If `x.cols() ≠ n_visible`.
+    #[track_caller]
+    pub fn reconstruction_loss_with(&self, x: &Matrix<T>, ws: &mut DaWorkspace<T>) -> T {
+        const BLOCK_ROWS: usize = 256;
+        assert_eq!(x.cols(), self.n_visible(), "x.cols() ≠ n_visible");
+        let cols = x.cols();
+        let mut total = 0.0;
+        for start in (0..x.rows()).step_by(BLOCK_ROWS) {
+            let rows = BLOCK_ROWS.min(x.rows() - start);
+            let block = &x.as_slice()[start * cols..(start + rows) * cols];
+            ws.corrupted.reshape_uninit(rows, cols);
+            ws.corrupted.as_mut_slice().copy_from_slice(block);
+            total += self
+                .decode_errors(&ws.corrupted, &ws.corrupted, &mut ws.pass)
+                .to_f64();
+        }
+        T::from_f64(total / x.rows().max(1) as f64)
+    }
+
+    /// ∂L/∂θ of the mean loss for a fixed corrupted input: W, W′ (when untied), b and c.
     ///
     /// Shapes: `clean` and `corrupted` `(B, n_visible)`. It is computed by the kernels that
     /// training applies in place, the update run on zeros.
@@ -208,69 +398,93 @@ impl<T: Float> DenoisingAutoencoder<T> {
     /// # Panics
     /// If the shapes differ or do not fit the dA.
     #[track_caller]
-    pub fn gradient(&self, clean: &Matrix<T>, corrupted: &Matrix<T>) -> RbmGradients<T> {
+    pub fn gradient(&self, clean: &Matrix<T>, corrupted: &Matrix<T>) -> DaGradients<T> {
         let mut pass = DaPass::new();
         self.forward_errors(clean, corrupted, &mut pass);
-        let mut g = RbmGradients::zeros(self.n_hidden(), self.n_visible());
-        let (w, b, c) = (&mut g.weights, &mut g.hidden_bias, &mut g.visible_bias);
-        pass.accumulate(corrupted, T::ONE, w, b, c);
+        let (n_hidden, n_visible) = (self.n_hidden(), self.n_visible());
+        let mut g = DaGradients {
+            weights: Matrix::zeros(n_hidden, n_visible),
+            decoder_weights: self
+                .decoder
+                .as_ref()
+                .map(|_| Matrix::zeros(n_visible, n_hidden)),
+            hidden_bias: vec![T::ZERO; n_hidden],
+            visible_bias: vec![T::ZERO; n_visible],
+        };
+        let params = Params {
+            weights: &mut g.weights,
+            decoder: g.decoder_weights.as_mut(),
+            hidden_bias: &mut g.hidden_bias,
+            visible_bias: &mut g.visible_bias,
+        };
+        pass.accumulate(corrupted, T::ONE, params);
         g
     }
 
-    /// Encodes x̃, decodes, and leaves y, δᵛ and δʰ in `pass`; returns the mean loss.
+    /// Encodes x̃ and decodes: leaves y and δᵛ in `pass`; returns the *sum* of the rows'
+    /// losses.
     #[track_caller]
-    fn forward_errors(&self, clean: &Matrix<T>, corrupted: &Matrix<T>, pass: &mut DaPass<T>) -> T {
+    fn decode_errors(&self, clean: &Matrix<T>, corrupted: &Matrix<T>, pass: &mut DaPass<T>) -> T {
         assert_eq!(
             clean.shape(),
             corrupted.shape(),
             "clean and corrupted shapes differ"
         );
-        let w = self.encoder.weights();
+        let (d, how) = self.decoder_operand();
 
         // encode: y = σ(x̃ Wᵀ + b)
         self.encoder.forward_into(corrupted, &mut pass.hidden);
 
-        // decode and compare in one pass: loss from a = y W + c, then δᵛ = (σ(a) − x) / B
+        // decode and compare in one pass: the loss from a = y W′ᵀ + c, then δᵛ = (z − x)/B
         pass.visible.reshape_uninit(clean.rows(), self.n_visible());
         gemm(
             T::ONE,
             &pass.hidden,
             Trans::N,
-            w,
-            Trans::N,
+            d,
+            how,
             T::ZERO,
             &mut pass.visible,
         );
-        let loss = visible_error(
-            &mut pass.visible,
-            &self.visible_bias,
-            clean,
-            &mut pass.row_loss,
-        );
+        let visible = (&mut pass.visible, &mut pass.row_loss);
+        visible_error(self.loss, visible, &self.visible_bias, clean)
+    }
 
-        // hidden error δʰ = (δᵛ Wᵀ) ⊙ y (1 − y), summed over every visible unit
+    /// Encodes x̃, decodes, and leaves y, δᵛ and δʰ in `pass`; returns the mean loss.
+    #[track_caller]
+    fn forward_errors(&self, clean: &Matrix<T>, corrupted: &Matrix<T>, pass: &mut DaPass<T>) -> T {
+        let loss = self.decode_errors(clean, corrupted, pass);
+        let (d, how) = self.decoder_operand();
+
+        // hidden error δʰ = (δᵛ W′) ⊙ y (1 − y), summed over every visible unit
         pass.delta_h.reshape_uninit(clean.rows(), self.n_hidden());
         gemm(
             T::ONE,
             &pass.visible,
             Trans::N,
-            w,
-            Trans::T,
+            d,
+            flip(how),
             T::ZERO,
             &mut pass.delta_h,
         );
         sigmoid_delta(&mut pass.delta_h, &pass.hidden);
-        loss
+        loss / T::from_f64(clean.rows().max(1) as f64)
     }
 
-    /// θ ← θ − η · ∂L/∂θ for W, b and c.
+    /// θ ← θ − η · ∂L/∂θ for W, W′ (when untied), b and c.
     ///
     /// # Panics
-    /// If the gradient's shapes differ from the dA's.
+    /// If the gradient's shapes differ from the dA's, or it has a W′ term exactly when the
+    /// dA is tied.
     #[track_caller]
-    pub fn apply(&mut self, grads: &RbmGradients<T>, learning_rate: T) {
+    pub fn apply(&mut self, grads: &DaGradients<T>, learning_rate: T) {
         let (w, b) = self.encoder.parts_mut();
         w.axpy(-learning_rate, &grads.weights);
+        match (&mut self.decoder, &grads.decoder_weights) {
+            (Some(w2), Some(g)) => w2.axpy(-learning_rate, g),
+            (None, None) => {}
+            _ => panic!("the gradient's W′ term does not match the dA's decoder"),
+        }
         for (x, &g) in b.iter_mut().zip(&grads.hidden_bias) {
             *x -= learning_rate * g;
         }
@@ -298,7 +512,7 @@ impl<T: Float> DenoisingAutoencoder<T> {
     /// [`DenoisingAutoencoder::train_batch`] with every temporary in `workspace`, reused:
     /// once its buffers have grown to the largest minibatch, a step allocates nothing.
     ///
-    /// One value is drawn from `rng` (the masking noise); W, b and c are updated in place.
+    /// One value is drawn from `rng` (the noise); W, W′, b and c are updated in place.
     ///
     /// # Panics
     /// If `batch.cols() ≠ n_visible`.
@@ -310,18 +524,31 @@ impl<T: Float> DenoisingAutoencoder<T> {
         ws: &mut DaWorkspace<T>,
         rng: &mut R,
     ) -> T {
-        // corrupt: x̃ = x with each element zeroed with probability ν
-        Self::corrupt_into(batch, params.corruption(), &mut ws.corrupted, rng);
+        // corrupt: x̃ drawn from the noise around x
+        params.noise().corrupt_into(batch, &mut ws.corrupted, rng);
 
         // forward and errors, from the parameters before the step
         let loss = self.forward_errors(batch, &ws.corrupted, &mut ws.pass);
 
         // θ ← θ − η ∂L/∂θ, in place
         let eta = T::from_f64(params.learning_rate());
-        let (w, b) = self.encoder.parts_mut();
-        ws.pass
-            .accumulate(&ws.corrupted, -eta, w, b, &mut self.visible_bias);
+        let (weights, hidden_bias) = self.encoder.parts_mut();
+        let params = Params {
+            weights,
+            decoder: self.decoder.as_mut(),
+            hidden_bias,
+            visible_bias: &mut self.visible_bias,
+        };
+        ws.pass.accumulate(&ws.corrupted, -eta, params);
         loss
+    }
+}
+
+/// The operand's other use: δʰ = δᵛ W′ multiplies by the transpose of what decoding used.
+fn flip(how: Trans) -> Trans {
+    match how {
+        Trans::N => Trans::T,
+        Trans::T => Trans::N,
     }
 }
 
@@ -331,7 +558,7 @@ impl<T: Float> DenoisingAutoencoder<T> {
 /// one workspace serves any batch size and any dA.
 #[derive(Clone, Debug)]
 pub struct DaWorkspace<T> {
-    /// x̃, the corrupted batch, `(B, n_visible)`.
+    /// x̃, the corrupted batch, `(B, n_visible)` (a block of clean rows while monitoring).
     corrupted: Matrix<T>,
     /// What the forward and backward passes leave behind.
     pass: DaPass<T>,
@@ -358,16 +585,28 @@ impl<T: Float> Default for DaWorkspace<T> {
     }
 }
 
+/// The parameters one step updates (or, from zeros, the gradient it accumulates).
+struct Params<'a, T> {
+    /// W `(n_hidden, n_visible)`.
+    weights: &'a mut Matrix<T>,
+    /// W′ `(n_visible, n_hidden)` when untied.
+    decoder: Option<&'a mut Matrix<T>>,
+    /// b, length `n_hidden`.
+    hidden_bias: &'a mut [T],
+    /// c, length `n_visible`.
+    visible_bias: &'a mut [T],
+}
+
 /// y, δᵛ and δʰ of one minibatch, and the per-row losses.
 #[derive(Clone, Debug)]
 struct DaPass<T> {
     /// y = σ(x̃ Wᵀ + b), `(B, n_hidden)`.
     hidden: Matrix<T>,
-    /// The decoder's logits a = y W + c, then δᵛ = (σ(a) − x) / B, `(B, n_visible)`.
+    /// The decoder's pre-activation a = y W′ᵀ + c, then δᵛ = (z − x)/B, `(B, n_visible)`.
     visible: Matrix<T>,
-    /// δʰ = (δᵛ Wᵀ) ⊙ y (1 − y), `(B, n_hidden)`.
+    /// δʰ = (δᵛ W′) ⊙ y (1 − y), `(B, n_hidden)`.
     delta_h: Matrix<T>,
-    /// Σᵢ softplus(aᵢ) − xᵢ aᵢ of each row, `(B, 1)`.
+    /// Each row's loss, `(B, 1)`.
     row_loss: Matrix<T>,
 }
 
@@ -382,71 +621,72 @@ impl<T: Float> DaPass<T> {
         }
     }
 
-    /// θ ← θ + s ∂L/∂θ: W += s (δʰᵀ x̃ + yᵀ δᵛ), b += s Σ δʰ and c += s Σ
-    /// δᵛ.
+    /// θ ← θ + s ∂L/∂θ: W += s δʰᵀ x̃ and b += s Σ δʰ; then, tied,
+    /// W += s yᵀ δᵛ, or, untied, W′ += s δᵛᵀ y; and c += s Σ δᵛ.
     ///
     /// s = −η is the training step; s = 1 on zeros gives the gradient.
     #[track_caller]
-    fn accumulate(
-        &self,
-        corrupted: &Matrix<T>,
-        scale: T,
-        weights: &mut Matrix<T>,
-        hidden_bias: &mut [T],
-        visible_bias: &mut [T],
-    ) {
-        // tied weights: encoder term δʰᵀ x̃ (with b), plus decoder term yᵀ δᵛ
-        accumulate_linear(weights, hidden_bias, scale, &self.delta_h, corrupted);
-        gemm(
-            scale,
-            &self.hidden,
-            Trans::T,
-            &self.visible,
-            Trans::N,
-            T::ONE,
-            weights,
-        );
-        add_col_sums(visible_bias, scale, &self.visible);
+    fn accumulate(&self, corrupted: &Matrix<T>, scale: T, p: Params<'_, T>) {
+        // encoder term δʰᵀ x̃ (with b)
+        accumulate_linear(p.weights, p.hidden_bias, scale, &self.delta_h, corrupted);
+
+        // decoder term: yᵀ δᵛ into W when tied, δᵛᵀ y into W′ when untied (with c)
+        match p.decoder {
+            None => {
+                gemm(
+                    scale,
+                    &self.hidden,
+                    Trans::T,
+                    &self.visible,
+                    Trans::N,
+                    T::ONE,
+                    p.weights,
+                );
+                add_col_sums(p.visible_bias, scale, &self.visible);
+            }
+            Some(w2) => accumulate_linear(w2, p.visible_bias, scale, &self.visible, &self.hidden),
+        }
     }
 }
 
-/// The decoder's fused pass, rows in parallel: with a = logits + c, each row's loss
-/// Σᵢ softplus(aᵢ) − xᵢ aᵢ goes to `row_loss` and the logits become δᵛ = (σ(a) −
-/// x) / B;
-/// returns the mean loss over the B rows.
+/// One element's loss from the decoder's pre-activation a: softplus(a) − x·a for
+/// cross-entropy, ½ (a − x)² for squared error.
+#[inline]
+fn element_loss<T: Float>(loss: Loss, x: T, a: T) -> T {
+    match loss {
+        Loss::CrossEntropy => softplus(a) - x * a,
+        Loss::SquaredError => T::from_f64(0.5) * (a - x) * (a - x),
+    }
+}
+
+/// The decoder's fused pass, rows in parallel: with a = pre-activation + c, each row's loss
+/// goes to `row_loss` and a becomes δᵛ = (z − x) / B, z = σ(a) (cross-entropy) or a
+/// (squared error); returns the sum of the B rows' losses.
 #[track_caller]
 fn visible_error<T: Float>(
-    logits: &mut Matrix<T>,
+    loss: Loss,
+    (pre, row_loss): (&mut Matrix<T>, &mut Matrix<T>),
     bias: &[T],
     clean: &Matrix<T>,
-    row_loss: &mut Matrix<T>,
 ) -> T {
     let inv_b = T::ONE / T::from_f64(clean.rows().max(1) as f64);
     row_loss.reshape_uninit(clean.rows(), 1);
-    logits.par_rows_mut2(row_loss, |i, row, loss| {
+    pre.par_rows_mut2(row_loss, |i, row, row_loss| {
+        let x = clean.row(i);
         let mut total = T::ZERO;
-        for ((z, &c), &x) in row.iter_mut().zip(bias).zip(clean.row(i)) {
+        for ((z, &c), &x) in row.iter_mut().zip(bias).zip(x) {
             *z += c;
-            total += softplus(*z) - x * *z;
+            total += element_loss(loss, x, *z);
         }
-        vmath::sigmoid(row);
-        for (z, &x) in row.iter_mut().zip(clean.row(i)) {
+        if loss == Loss::CrossEntropy {
+            vmath::sigmoid(row);
+        }
+        for (z, &x) in row.iter_mut().zip(x) {
             *z = (*z - x) * inv_b;
         }
-        loss[0] = total;
+        row_loss[0] = total;
     });
-    row_loss.sum() / T::from_f64(clean.rows().max(1) as f64)
-}
-
-/// Mean over rows of Σᵢ softplus(aᵢ) − xᵢ aᵢ, the cross-entropy of x against σ(a).
-fn cross_entropy_from_logits<T: Float>(x: &Matrix<T>, a: &Matrix<T>) -> T {
-    let total: T = x
-        .as_slice()
-        .iter()
-        .zip(a.as_slice())
-        .map(|(&x, &a)| softplus(a) - x * a)
-        .sum();
-    total / T::from_f64(x.rows().max(1) as f64)
+    row_loss.sum()
 }
 
 #[cfg(test)]
@@ -455,12 +695,29 @@ mod tests {
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
 
-    fn da(rng: &mut ChaCha8Rng) -> DenoisingAutoencoder<f64> {
+    /// A 6 → 4 dA with weights large enough for σ′ to matter, non-zero biases and, untied, a
+    /// W′ unrelated to Wᵀ.
+    fn da(rng: &mut ChaCha8Rng, weights: DecoderWeights, loss: Loss) -> DenoisingAutoencoder<f64> {
         let enc = HiddenLayer::new(6, 4, rng).unwrap();
         let w = enc.weights().map(|w| w * 25.0);
         let enc = HiddenLayer::from_parts(w, vec![0.1, -0.3, 0.2, 0.05]);
-        DenoisingAutoencoder::from_parts(enc, vec![-0.1, 0.2, 0.0, 0.3, -0.2, 0.1])
+        let c = vec![-0.1, 0.2, 0.0, 0.3, -0.2, 0.1];
+        let d = match weights {
+            DecoderWeights::Tied => DenoisingAutoencoder::from_parts(enc, c),
+            DecoderWeights::Untied => {
+                let w2 = Matrix::from_fn(6, 4, |i, j| ((i * 4 + j) as f64 * 1.3).sin());
+                DenoisingAutoencoder::from_parts_untied(enc, w2, c)
+            }
+        };
+        d.with_loss(loss)
     }
+
+    const EVERY_KIND: [(DecoderWeights, Loss); 4] = [
+        (DecoderWeights::Tied, Loss::CrossEntropy),
+        (DecoderWeights::Tied, Loss::SquaredError),
+        (DecoderWeights::Untied, Loss::CrossEntropy),
+        (DecoderWeights::Untied, Loss::SquaredError),
+    ];
 
     #[test]
     fn params_are_validated() {
@@ -468,12 +725,25 @@ mod tests {
         let e = DaParams::new(0.1, 1.0).unwrap_err();
         assert!(e.to_string().contains("corruption_level = 1"));
         assert!(DaParams::new(0.0, 0.3).is_err());
+        let e = DaParams::with_noise(0.1, Noise::Gaussian { std: -1.0 }).unwrap_err();
+        assert!(e.to_string().contains("noise_std = -1"), "{e}");
+        let e = DaParams::with_noise(f64::NAN, Noise::Gaussian { std: 1.0 }).unwrap_err();
+        assert!(e.to_string().contains("learning_rate = NaN"), "{e}");
+        let p = DaParams::with_noise(0.1, Noise::SaltAndPepper { p: 0.25 }).unwrap();
+        assert_eq!(
+            (p.noise(), p.corruption()),
+            (Noise::SaltAndPepper { p: 0.25 }, 0.25)
+        );
+        assert_eq!(
+            DaParams::new(0.1, 0.3).unwrap().noise(),
+            Noise::Masking { p: 0.3 }
+        );
     }
 
     #[test]
     fn loss_equals_textbook_cross_entropy() {
         let mut rng = ChaCha8Rng::seed_from_u64(6);
-        let d = da(&mut rng);
+        let d = da(&mut rng, DecoderWeights::Tied, Loss::CrossEntropy);
         let x = Matrix::from_fn(3, 6, |i, j| ((i + j) % 3) as f64 / 2.0);
         let z = d.decode(&d.encode(&x));
         let want: f64 = x
@@ -487,30 +757,78 @@ mod tests {
     }
 
     #[test]
-    fn gradient_matches_finite_differences() {
-        let mut rng = ChaCha8Rng::seed_from_u64(7);
-        let d = da(&mut rng);
-        let clean = Matrix::from_fn(5, 6, |i, j| ((i * 6 + j) as f64 * 0.7).sin().abs());
-        let corrupted = DenoisingAutoencoder::corrupt(&clean, 0.3, &mut rng);
-        let g = d.gradient(&clean, &corrupted);
-        let h = 1e-6;
-        let fd = |f: &dyn Fn(&mut DenoisingAutoencoder<f64>, f64)| {
-            let (mut p, mut m) = (d.clone(), d.clone());
-            f(&mut p, h);
-            f(&mut m, -h);
-            (p.loss(&clean, &corrupted) - m.loss(&clean, &corrupted)) / (2.0 * h)
-        };
-        for idx in 0..24 {
-            let want = fd(&|p, e| p.encoder.parts_mut().0.as_mut_slice()[idx] += e);
-            approx::assert_abs_diff_eq!(g.weights.as_slice()[idx], want, epsilon = 1e-8);
+    fn squared_error_has_a_linear_output_and_half_the_squared_distance() {
+        let mut rng = ChaCha8Rng::seed_from_u64(16);
+        let d = da(&mut rng, DecoderWeights::Untied, Loss::SquaredError);
+        let x = Matrix::from_fn(3, 6, |i, j| (i as f64 - j as f64) * 0.4);
+        let y = d.encode(&x);
+        let w2 = d.decoder_weights().unwrap();
+        let z = d.decode(&y);
+        for i in 0..3 {
+            for j in 0..6 {
+                let a: f64 = (0..4).map(|k| y[(i, k)] * w2[(j, k)]).sum::<f64>();
+                approx::assert_relative_eq!(z[(i, j)], a + d.visible_bias()[j], epsilon = 1e-12);
+            }
         }
-        for j in 0..4 {
-            let want = fd(&|p, e| p.encoder.parts_mut().1[j] += e);
-            approx::assert_abs_diff_eq!(g.hidden_bias[j], want, epsilon = 1e-8);
+        let want: f64 = x
+            .as_slice()
+            .iter()
+            .zip(z.as_slice())
+            .map(|(&x, &z)| 0.5 * (z - x) * (z - x))
+            .sum::<f64>()
+            / 3.0;
+        approx::assert_relative_eq!(d.loss(&x, &x), want, epsilon = 1e-12);
+    }
+
+    /// Every parameter of a dA, in the order W, W′, b, c, as mutable references.
+    fn parameters(d: &mut DenoisingAutoencoder<f64>) -> Vec<&mut f64> {
+        let (w, b) = d.encoder.parts_mut();
+        let mut all: Vec<&mut f64> = w.as_mut_slice().iter_mut().collect();
+        if let Some(w2) = d.decoder.as_mut() {
+            all.extend(w2.as_mut_slice().iter_mut());
         }
-        for i in 0..6 {
-            let want = fd(&|p, e| p.visible_bias[i] += e);
-            approx::assert_abs_diff_eq!(g.visible_bias[i], want, epsilon = 1e-8);
+        all.extend(b.iter_mut());
+        all.extend(d.visible_bias.iter_mut());
+        all
+    }
+
+    /// The gradient flattened in the order of [`parameters`].
+    fn flat(g: &DaGradients<f64>) -> Vec<f64> {
+        let mut all = g.weights.as_slice().to_vec();
+        if let Some(w2) = &g.decoder_weights {
+            all.extend_from_slice(w2.as_slice());
+        }
+        all.extend_from_slice(&g.hidden_bias);
+        all.extend_from_slice(&g.visible_bias);
+        all
+    }
+
+    #[test]
+    fn gradient_matches_finite_differences_for_each_loss_tied_and_untied() {
+        for (weights, loss) in EVERY_KIND {
+            let mut rng = ChaCha8Rng::seed_from_u64(7);
+            let d = da(&mut rng, weights, loss);
+            let clean = Matrix::from_fn(5, 6, |i, j| ((i * 6 + j) as f64 * 0.7).sin().abs());
+            let corrupted = DenoisingAutoencoder::corrupt(&clean, 0.3, &mut rng);
+            let g = flat(&d.gradient(&clean, &corrupted));
+            let n_params = 24
+                + 6
+                + 4
+                + if weights == DecoderWeights::Untied {
+                    24
+                } else {
+                    0
+                };
+            assert_eq!(g.len(), n_params);
+            let h = 1e-6;
+            for (idx, &got) in g.iter().enumerate() {
+                let (mut p, mut m) = (d.clone(), d.clone());
+                *parameters(&mut p)[idx] += h;
+                *parameters(&mut m)[idx] -= h;
+                let fd = (p.loss(&clean, &corrupted) - m.loss(&clean, &corrupted)) / (2.0 * h);
+                let what = format!("{weights:?} {loss:?} parameter {idx}: {got} vs {fd}");
+                assert!((got - fd).abs() <= 1e-8, "{what}");
+            }
         }
     }
 
@@ -525,72 +843,135 @@ mod tests {
     }
 
     #[test]
-    fn training_lowers_the_loss() {
-        let mut rng = ChaCha8Rng::seed_from_u64(9);
-        let mut d = DenoisingAutoencoder::<f64>::new(12, 6, &mut rng).unwrap();
-        let data = Matrix::from_fn(
-            40,
-            12,
-            |i, j| if (j < 6) == (i % 2 == 0) { 1.0 } else { 0.0 },
+    fn untied_init_draws_w_as_tied_then_w_prime_in_the_same_range() {
+        let tied =
+            DenoisingAutoencoder::<f64>::new(30, 20, &mut ChaCha8Rng::seed_from_u64(17)).unwrap();
+        let untied = DenoisingAutoencoder::<f64>::with_decoder(
+            30,
+            20,
+            DecoderWeights::Untied,
+            Loss::CrossEntropy,
+            &mut ChaCha8Rng::seed_from_u64(17),
+        )
+        .unwrap();
+        assert_eq!(untied.hidden_layer(), tied.hidden_layer());
+        assert_eq!(
+            (tied.decoder(), untied.decoder()),
+            (DecoderWeights::Tied, DecoderWeights::Untied)
         );
-        let params = DaParams::new(0.5, 0.2).unwrap();
-        let first = d.train_batch(&data, &params, &mut rng);
-        for _ in 0..500 {
-            d.train_batch(&data, &params, &mut rng);
+        let w2 = untied.decoder_weights().unwrap();
+        assert_eq!(w2.shape(), (30, 20));
+        assert!(w2.as_slice().iter().all(|w| w.abs() <= 1.0 / 30.0));
+        assert!(w2.as_slice().iter().any(|w| w.abs() > 0.9 / 30.0));
+        assert!(untied.visible_bias().iter().all(|&c| c == 0.0));
+    }
+
+    #[test]
+    fn training_lowers_the_loss_for_each_loss_tied_and_untied() {
+        let noises = [
+            Noise::Masking { p: 0.2 },
+            Noise::SaltAndPepper { p: 0.2 },
+            Noise::Gaussian { std: 0.2 },
+        ];
+        for (weights, loss) in EVERY_KIND {
+            for noise in noises {
+                let mut rng = ChaCha8Rng::seed_from_u64(9);
+                let mut d =
+                    DenoisingAutoencoder::<f64>::with_decoder(12, 6, weights, loss, &mut rng)
+                        .unwrap();
+                let data = Matrix::from_fn(
+                    40,
+                    12,
+                    |i, j| if (j < 6) == (i % 2 == 0) { 1.0 } else { 0.0 },
+                );
+                let eta = if loss == Loss::CrossEntropy { 0.5 } else { 0.1 };
+                let params = DaParams::with_noise(eta, noise).unwrap();
+                let first = d.reconstruction_loss(&data);
+                for _ in 0..500 {
+                    d.train_batch(&data, &params, &mut rng);
+                }
+                let last = d.reconstruction_loss(&data);
+                assert!(
+                    last < first / 3.0,
+                    "{weights:?} {loss:?} {noise:?}: {first} → {last}"
+                );
+            }
         }
-        assert!(d.loss(&data, &data) < first / 3.0);
+    }
+
+    #[test]
+    fn reconstruction_loss_is_the_clean_loss_in_blocks() {
+        for (weights, loss) in EVERY_KIND {
+            let mut rng = ChaCha8Rng::seed_from_u64(18);
+            let d = da(&mut rng, weights, loss);
+            let x = Matrix::from_fn(600, 6, |i, j| ((i * 6 + j) as f64 * 0.23).sin().abs());
+            let mut ws = DaWorkspace::new();
+            let got = d.reconstruction_loss_with(&x, &mut ws);
+            approx::assert_relative_eq!(got, d.loss(&x, &x), max_relative = 1e-12);
+            assert_eq!(
+                d.reconstruction_loss_with(&x, &mut ws),
+                got,
+                "a reused workspace"
+            );
+            assert_eq!(d.reconstruction_loss(&Matrix::zeros(0, 6)), 0.0);
+        }
     }
 
     #[test]
     fn a_training_step_moves_by_minus_eta_times_the_gradient() {
-        let mut rng = ChaCha8Rng::seed_from_u64(10);
-        let d = da(&mut rng);
-        let clean = Matrix::from_fn(5, 6, |i, j| ((i * 6 + j) as f64 * 0.3).cos().abs());
-        let params = DaParams::new(0.01, 0.3).unwrap();
-        let mut stepped = d.clone();
-        let mut ws = DaWorkspace::new();
-        let loss = stepped.train_batch_with(&clean, &params, &mut ws, &mut rng);
-        approx::assert_relative_eq!(loss, d.loss(&clean, ws.corrupted()), epsilon = 1e-12);
-        let g = d.gradient(&clean, ws.corrupted());
-        let moved = |after: &[f64], before: &[f64], grad: &[f64]| {
-            for ((a, b), g) in after.iter().zip(before).zip(grad) {
-                approx::assert_abs_diff_eq!((b - a) / 0.01, g, epsilon = 1e-10);
+        for (weights, loss) in EVERY_KIND {
+            let mut rng = ChaCha8Rng::seed_from_u64(10);
+            let d = da(&mut rng, weights, loss);
+            let clean = Matrix::from_fn(5, 6, |i, j| ((i * 6 + j) as f64 * 0.3).cos().abs());
+            let params = DaParams::with_noise(0.01, Noise::Gaussian { std: 0.2 }).unwrap();
+            let mut stepped = d.clone();
+            let mut ws = DaWorkspace::new();
+            let loss = stepped.train_batch_with(&clean, &params, &mut ws, &mut rng);
+            approx::assert_relative_eq!(loss, d.loss(&clean, ws.corrupted()), epsilon = 1e-12);
+            let g = flat(&d.gradient(&clean, ws.corrupted()));
+            let (mut before, mut after) = (d.clone(), stepped.clone());
+            let pairs = parameters(&mut before)
+                .into_iter()
+                .zip(parameters(&mut after));
+            for ((b, a), g) in pairs.zip(g) {
+                approx::assert_abs_diff_eq!((*b - *a) / 0.01, g, epsilon = 1e-10);
             }
-        };
-        let (w, b) = (d.hidden_layer().weights(), d.hidden_layer().bias());
-        let after = stepped.hidden_layer();
-        moved(
-            after.weights().as_slice(),
-            w.as_slice(),
-            g.weights.as_slice(),
-        );
-        moved(after.bias(), b, &g.hidden_bias);
-        moved(stepped.visible_bias(), d.visible_bias(), &g.visible_bias);
+            let mut applied = d.clone();
+            applied.apply(&d.gradient(&clean, ws.corrupted()), 0.01);
+            let pairs = parameters(&mut applied)
+                .into_iter()
+                .zip(parameters(&mut stepped));
+            for (a, s) in pairs {
+                approx::assert_abs_diff_eq!(*a, *s, epsilon = 1e-15);
+            }
+        }
     }
 
     #[test]
     fn a_reused_workspace_gives_what_fresh_ones_give() {
-        let mut rng = ChaCha8Rng::seed_from_u64(11);
-        let start = da(&mut rng);
-        let rows =
-            |n: usize, k: f64| Matrix::from_fn(n, 6, |i, j| ((i + j) as f64 * k).sin().abs());
-        let batches = [rows(7, 0.3), rows(2, 0.5), rows(7, 0.7)];
-        let params = DaParams::new(0.1, 0.3).unwrap();
-        let run = |reuse: bool| {
-            let (mut d, mut rng) = (start.clone(), ChaCha8Rng::seed_from_u64(12));
-            let mut ws = DaWorkspace::new();
-            let losses: Vec<f64> = batches
-                .iter()
-                .map(|b| {
-                    if !reuse {
-                        ws = DaWorkspace::new();
-                    }
-                    d.train_batch_with(b, &params, &mut ws, &mut rng)
-                })
-                .collect();
-            (d, losses)
-        };
-        assert_eq!(run(true), run(false));
+        for (weights, loss) in EVERY_KIND {
+            let mut rng = ChaCha8Rng::seed_from_u64(11);
+            let start = da(&mut rng, weights, loss);
+            let rows =
+                |n: usize, k: f64| Matrix::from_fn(n, 6, |i, j| ((i + j) as f64 * k).sin().abs());
+            let batches = [rows(7, 0.3), rows(2, 0.5), rows(7, 0.7)];
+            let params = DaParams::new(0.1, 0.3).unwrap();
+            let run = |reuse: bool| {
+                let (mut d, mut rng) = (start.clone(), ChaCha8Rng::seed_from_u64(12));
+                let mut ws = DaWorkspace::new();
+                let losses: Vec<f64> = batches
+                    .iter()
+                    .map(|b| {
+                        if !reuse {
+                            ws = DaWorkspace::new();
+                        }
+                        d.train_batch_with(b, &params, &mut ws, &mut rng)
+                    })
+                    .collect();
+                (d, losses)
+            };
+            assert_eq!(run(true), run(false));
+        }
     }
 
     #[test]
@@ -605,6 +986,22 @@ mod tests {
             let mut d = start.clone();
             let loss = d.train_batch(&batch, &params, &mut rng);
             (masked, d, loss)
+        });
+    }
+
+    #[test]
+    fn an_untied_squared_error_step_is_bit_identical_for_1_2_and_3_threads() {
+        let mut rng = ChaCha8Rng::seed_from_u64(15);
+        let (weights, loss) = (DecoderWeights::Untied, Loss::SquaredError);
+        let start =
+            DenoisingAutoencoder::<f32>::with_decoder(120, 100, weights, loss, &mut rng).unwrap();
+        let batch = Matrix::from_fn(900, 120, |i, j| ((i * 120 + j) as f32 * 0.1).sin());
+        let params = DaParams::with_noise(0.05, Noise::Gaussian { std: 0.3 }).unwrap();
+        crate::activation::tests::same_for_1_2_3_threads(|| {
+            let mut rng = ChaCha8Rng::seed_from_u64(16);
+            let mut d = start.clone();
+            let loss = d.train_batch(&batch, &params, &mut rng);
+            (d.reconstruction_loss(&batch), d, loss)
         });
     }
 }

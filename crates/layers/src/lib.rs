@@ -3,8 +3,10 @@
 //! - [`HiddenLayer`]: y = σ(x Wᵀ + b), with its backward pass; the shared building block.
 //! - [`Rbm`]: a Bernoulli–Bernoulli RBM trained by CD-k ([`CdParams`]). It *owns* a
 //!   [`HiddenLayer`] holding W and the hidden bias, plus a visible bias.
-//! - [`DenoisingAutoencoder`]: masking noise, tied weights, cross-entropy ([`DaParams`]); it
-//!   too owns a [`HiddenLayer`] (the encoder) plus a visible bias.
+//! - [`DenoisingAutoencoder`]: a [`Noise`] (masking, salt and pepper, Gaussian) chosen in
+//!   [`DaParams`], tied or untied decoder weights ([`DecoderWeights`]), cross-entropy or
+//!   squared error ([`Loss`]); it too owns a [`HiddenLayer`] (the encoder) plus a visible
+//!   bias, and, untied, a decoder matrix.
 //! - [`LogisticRegression`]: the softmax output layer with its cross-entropy.
 //!
 //! Because the pretrained layers own their [`HiddenLayer`], a Deep Belief Net fine-tunes the
@@ -40,14 +42,18 @@ mod denoising_autoencoder;
 mod error;
 mod hidden;
 mod logistic;
+mod noise;
 mod rbm;
 
 pub use activation::{
     argmax_rows, sample_bernoulli, sample_bernoulli_into, sigmoid, sigmoid_inplace,
     softmax_rows_inplace, softplus, RowStreams,
 };
-pub use denoising_autoencoder::{DaParams, DaWorkspace, DenoisingAutoencoder};
+pub use denoising_autoencoder::{
+    DaGradients, DaParams, DaWorkspace, DecoderWeights, DenoisingAutoencoder, Loss,
+};
 pub use error::{Error, Result};
 pub use hidden::{HiddenLayer, LinearGradients};
 pub use logistic::LogisticRegression;
+pub use noise::Noise;
 pub use rbm::{CdParams, CdWorkspace, Rbm, RbmGradients};

@@ -4,7 +4,7 @@
 //! once into private checked forms, so a training loop never fails on configuration.
 
 use crate::error::{Error, Result};
-use layerwise_layers::{CdParams, DaParams};
+use layerwise_layers::{CdParams, DaParams, DecoderWeights, Loss, Noise};
 
 /// How the input of layer ℓ ≥ 2 is computed from the layers below during pretraining.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +79,19 @@ impl Default for RbmPretrainConfig {
     }
 }
 
+/// The corruption a denoising autoencoder is trained to undo; its level is
+/// [`DaPretrainConfig::corruption`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NoiseKind {
+    /// Each input zeroed with probability `corruption` (the default).
+    #[default]
+    Masking,
+    /// Each input set, with probability `corruption`, to 0 or 1 with equal chance.
+    SaltAndPepper,
+    /// N(0, σ²) added to each input, σ = `corruption`.
+    Gaussian,
+}
+
 /// Greedy pretraining of each denoising autoencoder of an SDA.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DaPretrainConfig {
@@ -86,19 +99,30 @@ pub struct DaPretrainConfig {
     pub epochs: usize,
     /// Learning rate η.
     pub learning_rate: f64,
-    /// Probability that masking noise zeroes an input, in [0, 1).
+    /// Which noise corrupts the input.
+    pub noise: NoiseKind,
+    /// The noise's level: the probability p in [0, 1) of masking or of salt and pepper, or
+    /// the standard deviation σ ≥ 0 of Gaussian noise.
     pub corruption: f64,
+    /// What each dA minimises: cross-entropy (inputs in [0, 1]) or squared error.
+    pub loss: Loss,
+    /// Tied (W′ = Wᵀ) or untied decoder weights.
+    pub decoder: DecoderWeights,
     /// Rows per minibatch.
     pub batch_size: usize,
 }
 
 impl Default for DaPretrainConfig {
-    /// The book's: 1000 epochs, η = 0.2, corruption 0.3, minibatch 50.
+    /// The book's: 1000 epochs, η = 0.2, masking noise of level 0.3, cross-entropy, tied
+    /// weights, minibatch 50.
     fn default() -> Self {
         DaPretrainConfig {
             epochs: 1000,
             learning_rate: 0.2,
+            noise: NoiseKind::Masking,
             corruption: 0.3,
+            loss: Loss::CrossEntropy,
+            decoder: DecoderWeights::Tied,
             batch_size: 50,
         }
     }
@@ -223,17 +247,41 @@ impl RbmPretrainConfig {
 }
 
 impl DaPretrainConfig {
-    pub(crate) fn check(&self) -> Result<DaParams> {
+    /// The checked step parameters; the learning rate and σ must also stay finite in `T`.
+    pub(crate) fn check_for<T: layerwise_linalg::Float>(&self) -> Result<DaParams> {
         positive("pretrain.learning_rate", self.learning_rate)?;
-        if !(0.0..1.0).contains(&self.corruption) {
-            return Err(invalid(
-                "pretrain.corruption",
-                self.corruption,
-                "a probability in [0, 1)",
-            ));
-        }
+        representable::<T>("pretrain.learning_rate", self.learning_rate)?;
+        let noise = self.checked_noise::<T>()?;
         batch("pretrain.batch_size", self.batch_size)?;
-        Ok(DaParams::new(self.learning_rate, self.corruption)?)
+        Ok(DaParams::with_noise(self.learning_rate, noise)?)
+    }
+
+    /// The noise of the configured kind, its level checked as `pretrain.corruption`.
+    fn checked_noise<T: layerwise_linalg::Float>(&self) -> Result<Noise> {
+        const PROBABILITY: &str = "a probability in [0, 1)";
+        let level = self.corruption;
+        let probability = (0.0..1.0).contains(&level);
+        let (noise, ok, expected) = match self.noise {
+            NoiseKind::Masking => (Noise::Masking { p: level }, probability, PROBABILITY),
+            NoiseKind::SaltAndPepper => {
+                (Noise::SaltAndPepper { p: level }, probability, PROBABILITY)
+            }
+            NoiseKind::Gaussian => {
+                let ok = level.is_finite() && level >= 0.0;
+                (
+                    Noise::Gaussian { std: level },
+                    ok,
+                    "a finite standard deviation ≥ 0",
+                )
+            }
+        };
+        if !ok {
+            return Err(invalid("pretrain.corruption", level, expected));
+        }
+        if self.noise == NoiseKind::Gaussian {
+            representable::<T>("pretrain.corruption", level)?;
+        }
+        Ok(noise)
     }
 }
 
@@ -336,5 +384,38 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("[20, 0]"));
+    }
+
+    #[test]
+    fn each_noise_level_is_checked_against_its_own_range() {
+        let mut p = DaPretrainConfig {
+            noise: NoiseKind::Gaussian,
+            corruption: 1.5,
+            ..DaPretrainConfig::default()
+        };
+        let da = p.check_for::<f64>().unwrap();
+        assert_eq!(da.noise(), Noise::Gaussian { std: 1.5 });
+        p.corruption = -0.1;
+        let e = p.check_for::<f64>().unwrap_err().to_string();
+        assert!(
+            e.contains("pretrain.corruption = -0.1") && e.contains("deviation"),
+            "{e}"
+        );
+        p.corruption = 1e39; // finite in f64, infinite in f32
+        assert!(p.check_for::<f64>().is_ok());
+        let e = p.check_for::<f32>().unwrap_err().to_string();
+        assert!(e.contains("pretrain.corruption = 1"), "{e}");
+        p.noise = NoiseKind::SaltAndPepper;
+        p.corruption = 1.0;
+        let e = p.check_for::<f64>().unwrap_err().to_string();
+        assert!(
+            e.contains("pretrain.corruption = 1") && e.contains("[0, 1)"),
+            "{e}"
+        );
+        p.corruption = 0.25;
+        let da = p.check_for::<f64>().unwrap();
+        assert_eq!(da.noise(), Noise::SaltAndPepper { p: 0.25 });
+        let default = DaPretrainConfig::default().check_for::<f32>().unwrap();
+        assert_eq!(default, DaParams::new(0.2, 0.3).unwrap());
     }
 }

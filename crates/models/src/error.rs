@@ -31,9 +31,9 @@ pub enum Error {
         /// The data set's number of classes.
         found: usize,
     },
-    /// A data set with no rows to train on.
+    /// A data set with no rows to train on (or to monitor pretraining with).
     EmptyData {
-        /// `"pretraining"` or `"fine-tuning"`.
+        /// `"pretraining"`, `"fine-tuning"` or `"validation"`.
         phase: &'static str,
     },
     /// Training produced a non-finite loss or weight.

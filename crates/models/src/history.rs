@@ -7,10 +7,18 @@ pub struct PretrainEpoch {
     pub layer: usize,
     /// The epoch, from 0.
     pub epoch: usize,
-    /// Mean over the rows of the epoch of the layer's training error: for an RBM the squared
-    /// reconstruction error Σᵢ (vᵢ − p(vᵢ | h))², for a denoising autoencoder its
-    /// cross-entropy against the clean input.
+    /// Mean over the rows of the epoch of the layer's training error, each minibatch
+    /// measured before its step: for an RBM the squared reconstruction error
+    /// Σᵢ (vᵢ − p(vᵢ | h))², for a denoising autoencoder its loss (cross-entropy or
+    /// squared error) between the clean input and the reconstruction of its corrupted copy.
     pub error: f64,
+    /// Denoising autoencoders only, when monitored (`Sda::pretrain_monitored`): the mean
+    /// reconstruction loss of the clean training rows after the epoch, each row its own
+    /// uncorrupted input. `None` otherwise, and always for an RBM.
+    pub train_reconstruction: Option<f64>,
+    /// Denoising autoencoders only: the same for the validation rows, when monitored with a
+    /// validation set. `None` otherwise, and always for an RBM.
+    pub validation_reconstruction: Option<f64>,
 }
 
 /// One epoch of supervised training.

@@ -28,11 +28,13 @@ mod stack;
 
 pub use classifier::Classifier;
 pub use config::{
-    DaPretrainConfig, DbnConfig, FinetuneConfig, FinetuneMode, MlpConfig, Propagation,
+    DaPretrainConfig, DbnConfig, FinetuneConfig, FinetuneMode, MlpConfig, NoiseKind, Propagation,
     RbmPretrainConfig, SdaConfig,
 };
 pub use dbn::Dbn;
 pub use error::{Error, Result};
 pub use history::{FinetuneEpoch, PretrainEpoch, Validation};
+/// The dA options that [`DaPretrainConfig`] chooses, from `layerwise_layers`.
+pub use layerwise_layers::{DecoderWeights, Loss};
 pub use mlp::Mlp;
 pub use sda::Sda;

@@ -3,13 +3,19 @@
 //!
 //! Vincent et al. (2010); Sugomori's book, chapter 3. Layer ℓ is a [`DenoisingAutoencoder`]
 //! whose encoder (weights and hidden bias) is the classifier's ℓ-th sigmoid layer.
-//! Input `(n_samples, n_inputs)`, values in [0, 1].
+//! Input `(n_samples, n_inputs)`, values in [0, 1] (for the default cross-entropy).
+//!
+//! [`crate::DaPretrainConfig`] chooses each dA's noise, loss and decoder (tied or untied);
+//! fine-tuning uses only the encoders, so an untied W′ and the visible biases stay as
+//! pretraining left them. [`Sda::pretrain_monitored`] also reports each epoch's
+//! reconstruction loss of the clean training and validation rows.
 
 use crate::classifier::Classifier;
-use crate::config::{check_shape, representable, CheckedFinetune, Propagation, SdaConfig};
-use crate::error::Result;
+use crate::config::{check_shape, CheckedFinetune, Propagation, SdaConfig};
+use crate::error::{Error, Result};
 use crate::history::{FinetuneEpoch, PretrainEpoch};
-use crate::stack::{self, build_stack, check_features, pretrain_stack, Pretrainable};
+use crate::stack::{self, build_stack, check_features, pretrain_stack_monitored, Monitor};
+use crate::stack::{pretrain_stack, Pretrainable};
 use layerwise_data::Dataset;
 use layerwise_layers::{
     DaParams, DaWorkspace, DenoisingAutoencoder, HiddenLayer, LogisticRegression,
@@ -34,6 +40,10 @@ impl<T: Float> Pretrainable<T> for DenoisingAutoencoder<T> {
 
     fn hidden(&self) -> &HiddenLayer<T> {
         self.hidden_layer()
+    }
+
+    fn reconstruction_loss(&self, x: &Matrix<T>, ws: &mut DaWorkspace<T>) -> Option<f64> {
+        Some(self.reconstruction_loss_with(x, ws).to_f64())
     }
 }
 
@@ -76,12 +86,13 @@ impl<T: Float> Sda<T> {
     ) -> Result<Self> {
         check_shape(n_inputs, n_classes, &config.hidden_sizes, false)?;
         let p = &config.pretrain;
-        let da = p.check()?;
-        representable::<T>("pretrain.learning_rate", p.learning_rate)?;
+        let da = p.check_for::<T>()?;
         let finetune = config.finetune.check_for::<T>()?;
         let sizes = &config.hidden_sizes;
-        let (autoencoders, logistic) =
-            build_stack(n_inputs, n_classes, sizes, rng, DenoisingAutoencoder::new)?;
+        let make = |n_in, n_out, rng: &mut R| {
+            DenoisingAutoencoder::with_decoder(n_in, n_out, p.decoder, p.loss, rng)
+        };
+        let (autoencoders, logistic) = build_stack(n_inputs, n_classes, sizes, rng, make)?;
         let pretrain = (da, p.epochs, p.batch_size, config.propagation);
         Ok(Sda {
             autoencoders,
@@ -99,6 +110,8 @@ impl<T: Float> Sda<T> {
     /// Greedy pretraining of each denoising autoencoder on unlabelled data `(n_samples, n_inputs)`.
     ///
     /// `on_epoch` is called after every epoch of every layer; the same records are returned.
+    /// Each record's `error` is the epoch's training loss; the reconstruction fields are
+    /// `None` (see [`Sda::pretrain_monitored`]).
     ///
     /// # Errors
     /// [`crate::Error::FeatureMismatch`] for data of the wrong width;
@@ -123,6 +136,45 @@ impl<T: Float> Sda<T> {
             rng,
             &mut on_epoch,
         )
+    }
+
+    /// [`Sda::pretrain`], also measuring after each epoch the layer's mean reconstruction
+    /// loss of the clean training rows (`train_reconstruction`) and, when given, of the
+    /// `validation` rows `(n_val, n_inputs)` (`validation_reconstruction`).
+    ///
+    /// Each row is its own uncorrupted input, propagated to the layer through the trained
+    /// layers below by their mean activations (whatever [`Propagation`] the training uses).
+    /// Monitoring draws nothing from `rng`: the trained SDA is the one [`Sda::pretrain`]
+    /// gives. It costs about two more GEMMs per row and epoch, in blocks of rows.
+    ///
+    /// # Errors
+    /// Those of [`Sda::pretrain`]; [`crate::Error::FeatureMismatch`] and
+    /// [`crate::Error::EmptyData`] for a validation set of the wrong width or with no rows.
+    pub fn pretrain_monitored<R, F>(
+        &mut self,
+        x: &Matrix<T>,
+        validation: Option<&Matrix<T>>,
+        rng: &mut R,
+        mut on_epoch: F,
+    ) -> Result<Vec<PretrainEpoch>>
+    where
+        R: Rng + ?Sized,
+        F: FnMut(&PretrainEpoch),
+    {
+        check_features(x, self.n_inputs())?;
+        if let Some(v) = validation {
+            check_features(v, self.n_inputs())?;
+            if v.rows() == 0 {
+                return Err(Error::EmptyData {
+                    phase: "validation",
+                });
+            }
+        }
+        let (da, epochs, batch, propagation) = self.pretrain;
+        let schedule = (epochs, batch, propagation);
+        let monitor = Monitor::Reconstruction(validation);
+        let layers = &mut self.autoencoders;
+        pretrain_stack_monitored(layers, &da, x, schedule, monitor, rng, &mut on_epoch)
     }
 
     /// Supervised fine-tuning of the whole stack (or its top, as configured).

@@ -7,7 +7,8 @@
 //! Both training loops keep their temporaries between minibatches (the layers' workspaces,
 //! the gathered batch and its labels, every activation and gradient) and update the weights
 //! in place, so in steady state a minibatch allocates nothing. Backpropagation takes each
-//! layer's input gradient δ W from its weights before their update.
+//! layer's input gradient δ W from its weights before their update. Pretraining can also
+//! measure each epoch's reconstruction loss of clean rows ([`Monitor`]), drawing nothing.
 
 use crate::config::{CheckedFinetune, FinetuneMode, Propagation};
 use crate::error::{Error, Result};
@@ -36,6 +37,24 @@ pub(crate) trait Pretrainable<T: Float> {
 
     /// The weights and hidden bias as a sigmoid layer.
     fn hidden(&self) -> &HiddenLayer<T>;
+
+    /// The mean reconstruction loss of the clean rows x, for a layer that defines one (a
+    /// denoising autoencoder); `None` for the others. Draws nothing.
+    fn reconstruction_loss(&self, _x: &Matrix<T>, _ws: &mut Self::Workspace) -> Option<f64> {
+        None
+    }
+}
+
+/// What greedy pretraining measures after each epoch of a layer, besides its training error.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Monitor<'a, T> {
+    /// Nothing more.
+    Off,
+    /// The layer's reconstruction loss of the clean training rows, and of these validation
+    /// rows `(n_val, n_inputs)` when given; both propagated through the layers below by
+    /// their mean activations, whatever the [`Propagation`], so that monitoring draws
+    /// nothing and leaves training unchanged.
+    Reconstruction(Option<&'a Matrix<T>>),
 }
 
 /// Greedy layer-wise pretraining: layer ℓ learns from the data propagated through layers
@@ -56,6 +75,28 @@ where
     R: Rng + ?Sized,
     F: FnMut(&PretrainEpoch),
 {
+    pretrain_stack_monitored(layers, params, data, schedule, Monitor::Off, rng, on_epoch)
+}
+
+/// [`pretrain_stack`], measuring after each epoch what `monitor` asks for.
+///
+/// Monitoring computes the clean rows' mean activations once per layer and reuses the
+/// training workspace, so it too allocates nothing per minibatch.
+pub(crate) fn pretrain_stack_monitored<T, L, R, F>(
+    layers: &mut [L],
+    params: &L::Params,
+    data: &Matrix<T>,
+    schedule: (usize, usize, Propagation),
+    monitor: Monitor<'_, T>,
+    rng: &mut R,
+    on_epoch: &mut F,
+) -> Result<Vec<PretrainEpoch>>
+where
+    T: Float,
+    L: Pretrainable<T>,
+    R: Rng + ?Sized,
+    F: FnMut(&PretrainEpoch),
+{
     let (epochs, batch_size, propagation) = schedule;
     if data.rows() == 0 {
         return Err(Error::EmptyData {
@@ -63,37 +104,115 @@ where
         });
     }
     let mut history = Vec::new();
-    let mut workspace = L::Workspace::default();
+    let mut ws = L::Workspace::default();
     for l in 0..layers.len() {
         let (below, rest) = layers.split_at_mut(l);
         let below: Vec<&HiddenLayer<T>> = below.iter().map(|b| b.hidden()).collect();
+        let watched = Watched::new(&below, data, propagation, monitor);
         let mut inputs = LayerInputs::new(below, data, propagation);
+        let layer = &mut rest[0];
         for epoch in 0..epochs {
-            let order = shuffled_indices(data.rows(), rng);
-            let mut total = 0.0;
-            for idx in minibatches(&order, batch_size) {
-                let x = inputs.gather(idx, rng);
-                let error = rest[0].train_step(x, params, &mut workspace, rng);
-                total += error.to_f64() * idx.len() as f64;
-            }
-            let error = total / data.rows().max(1) as f64;
-            if !error.is_finite() || !is_finite(rest[0].hidden()) {
+            let error = train_epoch(layer, params, &mut inputs, batch_size, &mut ws, rng);
+            if !error.is_finite() || !is_finite(layer.hidden()) {
                 return Err(Error::NonFinite {
                     phase: "pretraining",
                     layer: Some(l),
                     epoch,
                 });
             }
-            let record = PretrainEpoch {
-                layer: l,
-                epoch,
-                error,
-            };
+            let record = watched.record(l, epoch, error, layer, &inputs, &mut ws);
             on_epoch(&record);
             history.push(record);
         }
     }
     Ok(history)
+}
+
+/// One pass of `layer` over the data in shuffled minibatches; returns the mean error.
+fn train_epoch<T, L, R>(
+    layer: &mut L,
+    params: &L::Params,
+    inputs: &mut LayerInputs<'_, T>,
+    batch_size: usize,
+    ws: &mut L::Workspace,
+    rng: &mut R,
+) -> f64
+where
+    T: Float,
+    L: Pretrainable<T>,
+    R: Rng + ?Sized,
+{
+    let n_samples = inputs.data.rows();
+    let order = shuffled_indices(n_samples, rng);
+    let mut total = 0.0;
+    for idx in minibatches(&order, batch_size) {
+        let x = inputs.gather(idx, rng);
+        let error = layer.train_step(x, params, ws, rng);
+        total += error.to_f64() * idx.len() as f64;
+    }
+    total / n_samples.max(1) as f64
+}
+
+/// The clean rows one layer's reconstruction loss is measured on, when monitoring.
+struct Watched<T> {
+    /// Whether to measure at all.
+    on: bool,
+    /// The training rows' mean activations below the layer, when `LayerInputs` keeps none.
+    train: Option<Matrix<T>>,
+    /// The validation rows' mean activations below the layer, when given.
+    validation: Option<Matrix<T>>,
+}
+
+impl<T: Float> Watched<T> {
+    /// Propagates the clean rows through `below` once (the training rows only when the
+    /// layer's inputs are samples, since mean propagation already holds them).
+    fn new(
+        below: &[&HiddenLayer<T>],
+        data: &Matrix<T>,
+        propagation: Propagation,
+        monitor: Monitor<'_, T>,
+    ) -> Self {
+        let Monitor::Reconstruction(validation) = monitor else {
+            return Watched {
+                on: false,
+                train: None,
+                validation: None,
+            };
+        };
+        let sampled = propagation == Propagation::Sample;
+        Watched {
+            on: true,
+            train: sampled.then(|| forward_means(below, data)),
+            validation: validation.map(|v| forward_means(below, v)),
+        }
+    }
+
+    /// The epoch's record, with the reconstruction losses when monitoring.
+    fn record<L: Pretrainable<T>>(
+        &self,
+        l: usize,
+        epoch: usize,
+        error: f64,
+        layer: &L,
+        inputs: &LayerInputs<'_, T>,
+        ws: &mut L::Workspace,
+    ) -> PretrainEpoch {
+        let mut record = PretrainEpoch {
+            layer: l,
+            epoch,
+            error,
+            train_reconstruction: None,
+            validation_reconstruction: None,
+        };
+        if self.on {
+            let train = self.train.as_ref().or(inputs.means.as_ref());
+            record.train_reconstruction = train.and_then(|x| layer.reconstruction_loss(x, ws));
+            let validation = self.validation.as_ref();
+            record.validation_reconstruction =
+                validation.and_then(|x| layer.reconstruction_loss(x, ws));
+        }
+        record
+    }
 }
 
 /// The minibatches one layer is pretrained on, gathered and propagated into reused buffers.

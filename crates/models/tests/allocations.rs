@@ -1,11 +1,14 @@
 //! Training allocates nothing per minibatch: the allocations of a run grow with its epochs
-//! (one shuffled order each), not with its minibatches.
+//! (one shuffled order each), not with its minibatches. Checked for the DBN and for SDAs with
+//! each noise, loss and decoder, and with pretraining monitored.
 //!
 //! A counting allocator tallies the allocations made by the test's own thread. The thread
 //! count is set to 1 so that no kernel spawns threads (spawning allocates).
 
 use layerwise_data::{book_experiment, BookData, SyntheticConfig};
-use layerwise_models::{Dbn, DbnConfig, FinetuneMode, Sda, SdaConfig};
+use layerwise_models::{
+    DaPretrainConfig, Dbn, DbnConfig, DecoderWeights, FinetuneMode, Loss, NoiseKind, Sda, SdaConfig,
+};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -78,20 +81,57 @@ fn dbn_allocations(data: &BookData<f64>, epochs: usize) -> (usize, usize) {
     (pre, fine)
 }
 
-/// The same for an SDA whose fine-tuning trains the top layer only.
-fn sda_allocations(data: &BookData<f64>, epochs: usize) -> (usize, usize) {
+/// The same for an SDA whose fine-tuning trains the top layer only, its pretraining set by
+/// `pretrain` and, when `monitored`, measuring the clean training and validation rows.
+fn sda_allocations(
+    data: &BookData<f64>,
+    epochs: usize,
+    pretrain: &DaPretrainConfig,
+    monitored: bool,
+) -> (usize, usize) {
     let mut rng = ChaCha8Rng::seed_from_u64(3);
-    let mut config = SdaConfig::default();
+    let mut config = SdaConfig {
+        pretrain: pretrain.clone(),
+        ..SdaConfig::default()
+    };
     (config.pretrain.epochs, config.finetune.epochs) = (epochs, epochs);
     config.finetune.mode = FinetuneMode::TopOnly;
     let mut sda = Sda::new(60, 3, &config, &mut rng).unwrap();
+    let validation = data.test.features();
     let pre = allocations(|| {
-        sda.pretrain(&data.pretrain, &mut rng, |_| {}).unwrap();
+        if monitored {
+            sda.pretrain_monitored(&data.pretrain, Some(validation), &mut rng, |_| {})
+        } else {
+            sda.pretrain(&data.pretrain, &mut rng, |_| {})
+        }
+        .unwrap();
     });
     let fine = allocations(|| {
         sda.finetune(&data.train, None, &mut rng, |_| {}).unwrap();
     });
     (pre, fine)
+}
+
+/// The default dA, and each other noise, loss and decoder, monitored or not.
+fn da_variants() -> Vec<(DaPretrainConfig, bool)> {
+    let default = DaPretrainConfig::default();
+    let gaussian = DaPretrainConfig {
+        noise: NoiseKind::Gaussian,
+        loss: Loss::SquaredError,
+        decoder: DecoderWeights::Untied,
+        ..DaPretrainConfig::default()
+    };
+    let salt_and_pepper = DaPretrainConfig {
+        noise: NoiseKind::SaltAndPepper,
+        decoder: DecoderWeights::Untied,
+        ..DaPretrainConfig::default()
+    };
+    vec![
+        (default.clone(), false),
+        (gaussian, false),
+        (salt_and_pepper, false),
+        (default, true),
+    ]
 }
 
 /// Three more epochs of 600 rows in minibatches of 50 are 36 more minibatches per layer; at
@@ -111,9 +151,16 @@ fn training_loops_allocate_per_epoch_not_per_minibatch() {
     let data = data();
     // a first run pays the one-time costs (the GEMM's buffer pool, say)
     dbn_allocations(&data, 1);
-    sda_allocations(&data, 1);
+    sda_allocations(&data, 1, &DaPretrainConfig::default(), true);
     let dbn = (dbn_allocations(&data, 3), dbn_allocations(&data, 6));
-    let sda = (sda_allocations(&data, 3), sda_allocations(&data, 6));
     assert_per_epoch_only("DBN", dbn.0, dbn.1);
-    assert_per_epoch_only("SDA", sda.0, sda.1);
+    for (pretrain, monitored) in da_variants() {
+        let sda = (
+            sda_allocations(&data, 3, &pretrain, monitored),
+            sda_allocations(&data, 6, &pretrain, monitored),
+        );
+        let (noise, loss, decoder) = (pretrain.noise, pretrain.loss, pretrain.decoder);
+        let name = format!("SDA ({noise:?}, {loss:?}, {decoder:?}, monitored: {monitored})");
+        assert_per_epoch_only(&name, sda.0, sda.1);
+    }
 }
