@@ -48,15 +48,15 @@ pub fn sigmoid_inplace<T: Float>(m: &mut Matrix<T>) {
 /// About this many elements go through the vector σ at once: short rows (20 units) are
 /// gathered into chunks long enough for the vector loop to run at full speed, and a chunk
 /// still fits in the L1 cache between its passes.
-const CHUNK_ELEMENTS: usize = 4096;
+pub(crate) const CHUNK_ELEMENTS: usize = 4096;
 
 /// Rows per chunk of [`CHUNK_ELEMENTS`] for rows of `cols` elements (at least one).
-fn chunk_rows(cols: usize) -> usize {
+pub(crate) fn chunk_rows(cols: usize) -> usize {
     (CHUNK_ELEMENTS / cols.max(1)).max(1)
 }
 
 /// chunk ← chunk + b, b broadcast over the chunk's rows of `b.len()` elements.
-fn add_bias_rows<T: Float>(chunk: &mut [T], bias: &[T]) {
+pub(crate) fn add_bias_rows<T: Float>(chunk: &mut [T], bias: &[T]) {
     for row in chunk.chunks_exact_mut(bias.len().max(1)) {
         for (x, &b) in row.iter_mut().zip(bias) {
             *x += b;

@@ -29,7 +29,9 @@
 //!
 //! Vincent et al. (2008, 2010); Sugomori's book, with its hidden-error sum fixed.
 
-use crate::activation::{sigmoid, sigmoid_delta, softplus};
+use crate::activation::{
+    add_bias_rows, chunk_rows, sigmoid, sigmoid_delta, softplus, CHUNK_ELEMENTS,
+};
 use crate::error::{check_positive, check_size, Result};
 use crate::hidden::{accumulate_linear, add_col_sums, HiddenLayer};
 use crate::noise::Noise;
@@ -659,9 +661,10 @@ fn element_loss<T: Float>(loss: Loss, x: T, a: T) -> T {
     }
 }
 
-/// The decoder's fused pass, rows in parallel: with a = pre-activation + c, each row's loss
-/// goes to `row_loss` and a becomes δᵛ = (z − x) / B, z = σ(a) (cross-entropy) or a
-/// (squared error); returns the sum of the B rows' losses.
+/// The decoder's fused pass over chunks of rows (in parallel for large batches): with
+/// a = pre-activation + c, each row's loss goes to `row_loss` (softplus(a) − x·a summed for
+/// cross-entropy, ½ (a − x)² for squared error) and a becomes δᵛ = (z − x) / B, z = σ(a)
+/// (cross-entropy) or a (squared error); returns the sum of the B rows' losses.
 #[track_caller]
 fn visible_error<T: Float>(
     loss: Loss,
@@ -670,23 +673,47 @@ fn visible_error<T: Float>(
     clean: &Matrix<T>,
 ) -> T {
     let inv_b = T::ONE / T::from_f64(clean.rows().max(1) as f64);
+    let cols = clean.cols().max(1);
     row_loss.reshape_uninit(clean.rows(), 1);
-    pre.par_rows_mut2(row_loss, |i, row, row_loss| {
-        let x = clean.row(i);
-        let mut total = T::ZERO;
-        for ((z, &c), &x) in row.iter_mut().zip(bias).zip(x) {
-            *z += c;
-            total += element_loss(loss, x, *z);
-        }
+    pre.par_row_chunks_mut2(row_loss, chunk_rows(cols), |first, chunk, losses| {
+        let x = &clean.as_slice()[first * cols..first * cols + chunk.len()];
+        add_bias_rows(chunk, bias);
+        row_losses(loss, chunk, x, losses);
         if loss == Loss::CrossEntropy {
-            vmath::sigmoid(row);
+            vmath::sigmoid(chunk);
         }
-        for (z, &x) in row.iter_mut().zip(x) {
+        for (z, &x) in chunk.iter_mut().zip(x) {
             *z = (*z - x) * inv_b;
         }
-        row_loss[0] = total;
     });
     row_loss.sum()
+}
+
+/// `losses[r]` ← the loss of row r of a chunk of pre-activations `a` against inputs `x`
+/// (each row `a.len() / losses.len()` long); cross-entropy's softplus runs in vector code.
+fn row_losses<T: Float>(loss: Loss, a: &[T], x: &[T], losses: &mut [T]) {
+    let cols = a.len() / losses.len().max(1);
+    match loss {
+        Loss::CrossEntropy => {
+            let mut soft = [T::ZERO; CHUNK_ELEMENTS];
+            let soft = &mut soft[..a.len()];
+            soft.copy_from_slice(a);
+            vmath::softplus(soft);
+            for (r, out) in losses.iter_mut().enumerate() {
+                let row = r * cols..(r + 1) * cols;
+                let terms = soft[row.clone()].iter().zip(&a[row.clone()]).zip(&x[row]);
+                *out = terms.fold(T::ZERO, |acc, ((&s, &a), &x)| acc + (s - x * a));
+            }
+        }
+        Loss::SquaredError => {
+            for (r, out) in losses.iter_mut().enumerate() {
+                let row = r * cols..(r + 1) * cols;
+                let terms = a[row.clone()].iter().zip(&x[row]);
+                let total = terms.fold(T::ZERO, |acc, (&a, &x)| acc + (a - x) * (a - x));
+                *out = T::from_f64(0.5) * total;
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -978,7 +1005,8 @@ mod tests {
     fn masking_and_a_step_are_bit_identical_for_1_2_and_3_threads() {
         let mut rng = ChaCha8Rng::seed_from_u64(13);
         let start = DenoisingAutoencoder::<f64>::new(120, 100, &mut rng).unwrap();
-        let batch = Matrix::from_fn(900, 120, |i, j| ((i * 120 + j) as f64 * 0.1).sin().abs());
+        // 7000 rows: enough for the row passes, not only the GEMMs, to use three threads
+        let batch = Matrix::from_fn(7000, 120, |i, j| ((i * 120 + j) as f64 * 0.1).sin().abs());
         let params = DaParams::new(0.1, 0.3).unwrap();
         crate::activation::tests::same_for_1_2_3_threads(|| {
             let mut rng = ChaCha8Rng::seed_from_u64(14);
@@ -995,7 +1023,7 @@ mod tests {
         let (weights, loss) = (DecoderWeights::Untied, Loss::SquaredError);
         let start =
             DenoisingAutoencoder::<f32>::with_decoder(120, 100, weights, loss, &mut rng).unwrap();
-        let batch = Matrix::from_fn(900, 120, |i, j| ((i * 120 + j) as f32 * 0.1).sin());
+        let batch = Matrix::from_fn(7000, 120, |i, j| ((i * 120 + j) as f32 * 0.1).sin());
         let params = DaParams::with_noise(0.05, Noise::Gaussian { std: 0.3 }).unwrap();
         crate::activation::tests::same_for_1_2_3_threads(|| {
             let mut rng = ChaCha8Rng::seed_from_u64(16);

@@ -7,13 +7,14 @@
 //! - additive Gaussian, level σ: x̃ᵢ = xᵢ + σ εᵢ, εᵢ ~ N(0, 1) (for real-valued
 //!   inputs; the result is not clipped).
 //!
-//! Draws come from per-row streams ([`crate::RowStreams`]): one value is taken from the
-//! caller's generator per call, and row i draws from its own stream, in column order, one
-//! uniform `f64` per element (masking, salt and pepper) or one per element, in pairs, turned
-//! into normal deviates by the Box–Muller transform (Gaussian). So a seed fixes every bit
-//! whatever the thread count, and a row's noise depends on its index only.
+//! Draws come from [`crate::RowStreams`]: one value is taken from the caller's generator per
+//! call. Masking and salt and pepper take one 32-bit word per element, u = w / 2³², element
+//! (i, j) word i · cols + j of [`crate::RowStreams::rows_from`]; the Gaussian noise draws
+//! from row i's own stream, in column order, one uniform `f64` per element, in pairs, turned
+//! into normal deviates by the Box–Muller transform. So a seed fixes every bit whatever the
+//! thread count, and a row's noise depends on its index only.
 
-use crate::activation::RowStreams;
+use crate::activation::{chunk_rows, RowStreams};
 use crate::error::{Error, Result};
 use layerwise_linalg::{Float, Matrix};
 use rand::Rng;
@@ -95,38 +96,59 @@ impl Noise {
         rng: &mut R,
     ) {
         let streams = RowStreams::new(rng);
+        let cols = x.cols().max(1);
         out.reshape_uninit(x.rows(), x.cols());
         let noise = *self;
-        out.par_rows_mut(|i, row| {
-            let (clean, mut stream) = (x.row(i), streams.row(i));
+        out.par_row_chunks_mut(chunk_rows(cols), |first, chunk| {
+            let clean = &x.as_slice()[first * cols..first * cols + chunk.len()];
             match noise {
-                Noise::Masking { p } => mask_row(row, clean, p, &mut stream),
-                Noise::SaltAndPepper { p } => salt_and_pepper_row(row, clean, p, &mut stream),
-                Noise::Gaussian { std } => gaussian_row(row, clean, std, &mut stream),
+                Noise::Masking { p } => {
+                    let mut words = streams.rows_from(first, cols);
+                    in_word_runs(
+                        chunk,
+                        clean,
+                        &mut words,
+                        |v, u| if u < p { T::ZERO } else { v },
+                    );
+                }
+                Noise::SaltAndPepper { p } => {
+                    let mut words = streams.rows_from(first, cols);
+                    in_word_runs(chunk, clean, &mut words, |v, u| salt_and_pepper(v, u, p));
+                }
+                Noise::Gaussian { std } => {
+                    let rows = chunk.chunks_mut(cols).zip(clean.chunks(cols));
+                    for (r, (row, clean)) in rows.enumerate() {
+                        gaussian_row(row, clean, std, &mut streams.row(first + r));
+                    }
+                }
             }
         });
     }
 }
 
-/// out ← x with each element zeroed when its uniform u < p.
-fn mask_row<T: Float>(out: &mut [T], x: &[T], p: f64, stream: &mut ChaCha8Rng) {
-    for (o, &v) in out.iter_mut().zip(x) {
-        *o = if stream.gen::<f64>() < p { T::ZERO } else { v };
+/// out\[i\] ← f(x\[i\], uᵢ), with u = w / 2³² for the next 32-bit word w of `words`, drawn
+/// in runs of 256.
+fn in_word_runs<T: Float>(out: &mut [T], x: &[T], words: &mut ChaCha8Rng, f: impl Fn(T, f64) -> T) {
+    const SCALE: f64 = 1.0 / 4_294_967_296.0;
+    let mut run = [0_u32; 256];
+    for (o, x) in out.chunks_mut(256).zip(x.chunks(256)) {
+        let w = &mut run[..o.len()];
+        words.fill(w);
+        for ((o, &v), &w) in o.iter_mut().zip(x).zip(w.iter()) {
+            *o = f(v, f64::from(w) * SCALE);
+        }
     }
 }
 
-/// out ← x with each element set to 0 when its uniform u < p/2, to 1 when p/2 ≤ u < p.
-fn salt_and_pepper_row<T: Float>(out: &mut [T], x: &[T], p: f64, stream: &mut ChaCha8Rng) {
-    let half = 0.5 * p;
-    for (o, &v) in out.iter_mut().zip(x) {
-        let u = stream.gen::<f64>();
-        *o = if u < half {
-            T::ZERO
-        } else if u < p {
-            T::ONE
-        } else {
-            v
-        };
+/// x with its uniform u: 0 when u < p/2, 1 when p/2 ≤ u < p, else x.
+#[inline]
+fn salt_and_pepper<T: Float>(x: T, u: f64, p: f64) -> T {
+    if u < 0.5 * p {
+        T::ZERO
+    } else if u < p {
+        T::ONE
+    } else {
+        x
     }
 }
 
@@ -246,7 +268,8 @@ mod tests {
 
     #[test]
     fn every_noise_is_bit_identical_for_1_2_and_3_threads() {
-        let x = Matrix::from_fn(900, 121, |i, j| ((i * 121 + j) as f64 * 0.1).sin().abs());
+        // 7000 × 121: enough for three threads, whose blocks start inside chunks of rows
+        let x = Matrix::from_fn(7000, 121, |i, j| ((i * 121 + j) as f64 * 0.1).sin().abs());
         crate::activation::tests::same_for_1_2_3_threads(|| {
             let mut rng = ChaCha8Rng::seed_from_u64(25);
             let noises = [
@@ -274,5 +297,5 @@ mod tests {
     }
 
     const PINNED_GAUSSIAN: [f64; 3] = [-0.766424, 0.329973, -0.183936];
-    const PINNED_SALT_AND_PEPPER: [f64; 8] = [1.0, 1.0, 1.0, 1.0, 0.0, 1.0, 0.5, 0.0];
+    const PINNED_SALT_AND_PEPPER: [f64; 8] = [1.0, 1.0, 1.0, 0.5, 0.5, 1.0, 0.5, 0.5];
 }
