@@ -4,12 +4,16 @@
 //! zero), which a minibatch's many short GEMMs and row passes cannot repay. Workers are
 //! started on first use, one per extra thread asked for, and then wait on a channel. A call
 //! hands one job to each of the first workers, runs the last job itself, and returns only
-//! when every job has finished, so jobs may borrow from the caller.
+//! when every job has finished, so jobs may borrow from the caller. Workers and the caller
+//! poll for a short while ([`SPIN`]) before they sleep, because waking a sleeping core costs
+//! more than the gap between a training step's parallel calls.
 
 use std::cell::Cell;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
-use std::sync::mpsc::{channel, Sender};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 /// A job as a worker receives it.
 type Job = Box<dyn FnOnce() + Send + 'static>;
@@ -34,7 +38,7 @@ fn spawn_worker() -> Sender<Job> {
         .name("layerwise-worker".into())
         .spawn(move || {
             IN_WORKER.with(|w| w.set(true));
-            for job in rx {
+            while let Some(job) = next_job(&rx) {
                 job();
             }
         })
@@ -42,10 +46,64 @@ fn spawn_worker() -> Sender<Job> {
     tx
 }
 
-/// Counts the jobs still running and whether one of them panicked.
+/// How long a worker polls for its next job before it sleeps: a training step hands out
+/// its GEMMs a fraction of a millisecond apart, and a sleeping core (a virtual one above all)
+/// takes tens of microseconds to wake.
+const SPIN: Duration = Duration::from_micros(200);
+
+/// The next job, polled for [`SPIN`] and then waited for; `None` once the pool is gone.
+fn next_job(rx: &Receiver<Job>) -> Option<Job> {
+    let start = Instant::now();
+    loop {
+        for _ in 0..64 {
+            match rx.try_recv() {
+                Ok(job) => return Some(job),
+                Err(TryRecvError::Disconnected) => return None,
+                Err(TryRecvError::Empty) => std::hint::spin_loop(),
+            }
+        }
+        if start.elapsed() >= SPIN {
+            return rx.recv().ok();
+        }
+    }
+}
+
+/// Counts the jobs still running and whether one of them panicked; the mutex and condvar
+/// are only for a caller that has polled [`SPIN`] long and goes to sleep.
 struct Latch {
-    state: Mutex<(usize, bool)>,
+    remaining: AtomicUsize,
+    panicked: AtomicBool,
+    sleep: Mutex<()>,
     done: Condvar,
+}
+
+impl Latch {
+    /// One job has finished.
+    fn count_down(&self, ok: bool) {
+        if !ok {
+            self.panicked.store(true, Ordering::Release);
+        }
+        if self.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // taking the lock orders this wake-up after a sleeper's last check
+            let _guard = self.sleep.lock().unwrap_or_else(|e| e.into_inner());
+            self.done.notify_all();
+        }
+    }
+
+    /// Returns once every job has finished: polls for [`SPIN`], then sleeps.
+    fn wait(&self) {
+        let start = Instant::now();
+        while self.remaining.load(Ordering::Acquire) > 0 {
+            if start.elapsed() >= SPIN {
+                let mut guard = self.sleep.lock().unwrap_or_else(|e| e.into_inner());
+                while self.remaining.load(Ordering::Acquire) > 0 {
+                    guard = self.done.wait(guard).unwrap_or_else(|e| e.into_inner());
+                }
+                return;
+            }
+            std::hint::spin_loop();
+        }
+    }
 }
 
 /// Runs every job, the last on the calling thread and the others on pool workers, and
@@ -57,7 +115,9 @@ pub(crate) fn run_all(mut jobs: Vec<ScopedJob<'_>>) {
         return last();
     }
     let latch = Arc::new(Latch {
-        state: Mutex::new((jobs.len(), false)),
+        remaining: AtomicUsize::new(jobs.len()),
+        panicked: AtomicBool::new(false),
+        sleep: Mutex::new(()),
         done: Condvar::new(),
     });
     {
@@ -69,10 +129,7 @@ pub(crate) fn run_all(mut jobs: Vec<ScopedJob<'_>>) {
             let latch = Arc::clone(&latch);
             let counted: ScopedJob<'_> = Box::new(move || {
                 let ok = catch_unwind(AssertUnwindSafe(job)).is_ok();
-                let mut state = latch.state.lock().unwrap_or_else(|e| e.into_inner());
-                state.0 -= 1;
-                state.1 |= !ok;
-                latch.done.notify_one();
+                latch.count_down(ok);
             });
             // SAFETY: this function does not return before the latch counts every job
             // finished, so whatever the job borrows outlives it; only the lifetime changes.
@@ -81,17 +138,12 @@ pub(crate) fn run_all(mut jobs: Vec<ScopedJob<'_>>) {
         }
     }
     let inline = catch_unwind(AssertUnwindSafe(last));
-    let mut state = latch.state.lock().unwrap_or_else(|e| e.into_inner());
-    while state.0 > 0 {
-        state = latch.done.wait(state).unwrap_or_else(|e| e.into_inner());
-    }
-    let worker_panicked = state.1;
-    drop(state);
+    latch.wait();
     if let Err(payload) = inline {
         resume_unwind(payload);
     }
     assert!(
-        !worker_panicked,
+        !latch.panicked.load(Ordering::Acquire),
         "a job on a layerwise worker thread panicked"
     );
 }
