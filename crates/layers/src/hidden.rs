@@ -266,29 +266,13 @@ pub(crate) fn accumulate_linear<T: Float>(
 
 /// v ← v + α Σᵢ m[i, ·]: the column sums of m `(rows, cols)`, scaled, added to v (`cols`).
 ///
-/// Each sum runs over the rows in order, as `Matrix::col_sums` does, but a block of columns
-/// at a time on the stack, so nothing is allocated and the rows are read contiguously.
+/// Each sum runs over the rows in order ([`Matrix::add_col_sums_to`]), allocating nothing.
 ///
 /// # Panics
 /// If `v.len() ≠ m.cols()`.
 #[track_caller]
 pub(crate) fn add_col_sums<T: Float>(v: &mut [T], alpha: T, m: &Matrix<T>) {
-    const BLOCK: usize = 64;
-    assert_eq!(v.len(), m.cols(), "add_col_sums: vector length ≠ cols");
-    let cols = m.cols();
-    for (b, out) in v.chunks_mut(BLOCK).enumerate() {
-        let first = b * BLOCK;
-        let mut sums = [T::ZERO; BLOCK];
-        for row in m.as_slice().chunks_exact(cols) {
-            let part = &row[first..first + out.len()];
-            for (s, &x) in sums.iter_mut().zip(part) {
-                *s += x;
-            }
-        }
-        for (x, &s) in out.iter_mut().zip(&sums) {
-            *x += alpha * s;
-        }
-    }
+    m.add_col_sums_to(alpha, v);
 }
 
 /// ∂L/∂x = δ W into `out`, reshaped to `(n_samples, n_in)`: δ `(n_samples, n_out)`, W

@@ -241,6 +241,36 @@ impl<T: Float> Matrix<T> {
         sums
     }
 
+    /// out\[j\] ← out\[j\] + α Σᵢ self\[i, j\] for each column j (a bias gradient), summing
+    /// each column in row order; compiled for AVX-512 or AVX2 when the CPU has them.
+    ///
+    /// # Panics
+    /// If `out.len() ≠ cols`.
+    ///
+    /// # Examples
+    /// ```
+    /// let m = layerwise_linalg::Matrix::from_vec(2, 2, vec![1.0, 2.0, 3.0, 4.0]).unwrap();
+    /// let mut out = [1.0, 1.0];
+    /// m.add_col_sums_to(0.5, &mut out);
+    /// assert_eq!(out, [3.0, 4.0]);
+    /// ```
+    #[track_caller]
+    pub fn add_col_sums_to(&self, alpha: T, out: &mut [T]) {
+        assert_eq!(out.len(), self.cols, "add_col_sums_to: out length ≠ cols");
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU has just been found to support AVX-512 F.
+                return unsafe { col_sums_avx512(self, alpha, out) };
+            }
+            if std::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has just been found to support AVX2.
+                return unsafe { col_sums_avx2(self, alpha, out) };
+            }
+        }
+        col_sums_any(self, alpha, out);
+    }
+
     /// Σⱼ self[i, j] for each row i: a vector of length `rows`.
     pub fn row_sums(&self) -> Vec<T> {
         (0..self.rows)
@@ -302,9 +332,51 @@ impl<T: Float> IndexMut<(usize, usize)> for Matrix<T> {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn col_sums_avx512<T: Float>(m: &Matrix<T>, alpha: T, out: &mut [T]) {
+    col_sums_any(m, alpha, out);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn col_sums_avx2<T: Float>(m: &Matrix<T>, alpha: T, out: &mut [T]) {
+    col_sums_any(m, alpha, out);
+}
+
+/// The loop of [`Matrix::add_col_sums_to`]: columns in blocks of 64 whose sums stay in
+/// registers while the rows go past.
+#[inline(always)]
+fn col_sums_any<T: Float>(m: &Matrix<T>, alpha: T, out: &mut [T]) {
+    const BLOCK: usize = 64;
+    let cols = m.cols;
+    for (b, out) in out.chunks_mut(BLOCK).enumerate() {
+        let first = b * BLOCK;
+        let mut sums = [T::ZERO; BLOCK];
+        for row in m.data.chunks_exact(cols) {
+            for (s, &x) in sums.iter_mut().zip(&row[first..first + out.len()]) {
+                *s += x;
+            }
+        }
+        for (x, &s) in out.iter_mut().zip(&sums) {
+            *x += alpha * s;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn add_col_sums_to_equals_col_sums_scaled_in_every_block() {
+        let m = Matrix::from_fn(7, 150, |i, j| ((i * 150 + j) as f64 * 0.3).sin());
+        let mut out: Vec<f64> = (0..150).map(|j| j as f64).collect();
+        m.add_col_sums_to(-0.5, &mut out);
+        for (j, (&o, &s)) in out.iter().zip(&m.col_sums()).enumerate() {
+            assert_eq!(o, j as f64 + -0.5 * s);
+        }
+    }
 
     #[test]
     fn from_vec_checks_length() {
