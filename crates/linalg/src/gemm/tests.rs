@@ -171,34 +171,3 @@ fn mismatched_shapes_panic_with_both_shapes() {
     let mut c = Matrix::zeros(2, 2);
     gemm(1.0, &a, Trans::N, &a, Trans::N, 0.0, &mut c);
 }
-
-#[test]
-#[ignore]
-fn path_timing() {
-    let mut rng = ChaCha8Rng::seed_from_u64(1);
-    let kern = <f32 as crate::float::sealed::Sealed>::kernel();
-    let shapes = [
-        (Trans::N, Trans::N, 1024, 1024, 1024),
-        (Trans::N, Trans::T, 100, 784, 500),
-        (Trans::N, Trans::T, 100, 500, 500),
-    ];
-    crate::set_threads(1);
-    for (ta, tb, m, k, n) in shapes {
-        let a: Matrix<f32> = stored(m, k, ta, &mut rng);
-        let b: Matrix<f32> = stored(k, n, tb, &mut rng);
-        let mut c = Matrix::zeros(m, n);
-        for path in [Path::Packed] {
-            let reps = (2e9 / (m * n * k) as f64).max(3.0) as usize;
-            let mut best = f64::INFINITY;
-            for _ in 0..5 {
-                let t = std::time::Instant::now();
-                for _ in 0..reps / 5 + 1 {
-                    gemm_with(kern, path, 1.0, &a, ta, &b, tb, 0.0, &mut c);
-                }
-                best = best.min(t.elapsed().as_secs_f64() / (reps / 5 + 1) as f64);
-            }
-            let gf = 2.0 * (m * n * k) as f64 / best / 1e9;
-            eprintln!("{ta:?}{tb:?} {m}x{k}x{n} {path:?}: {gf:.1} GFLOP/s");
-        }
-    }
-}
