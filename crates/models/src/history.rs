@@ -1,5 +1,7 @@
 //! What training reports back, epoch by epoch.
 
+use layerwise_layers::RbmMonitor;
+
 /// One epoch of greedy pretraining of one layer.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PretrainEpoch {
@@ -11,6 +13,10 @@ pub struct PretrainEpoch {
     /// reconstruction error Σᵢ (vᵢ − p(vᵢ | h))², for a denoising autoencoder its
     /// cross-entropy against the clean input.
     pub error: f64,
+    /// For an RBM with monitoring on ([`crate::RbmMonitorConfig`]): free energies, the
+    /// pseudo-likelihood and, with AIS, ln Ẑ and the log-likelihoods, measured after the
+    /// epoch. `None` otherwise.
+    pub monitor: Option<RbmMonitor>,
 }
 
 /// One epoch of supervised training.

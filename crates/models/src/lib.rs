@@ -29,7 +29,7 @@ mod stack;
 pub use classifier::Classifier;
 pub use config::{
     DaPretrainConfig, DbnConfig, FinetuneConfig, FinetuneMode, MlpConfig, Propagation,
-    RbmPretrainConfig, SdaConfig,
+    RbmMonitorConfig, RbmPretrainConfig, SdaConfig,
 };
 pub use dbn::Dbn;
 pub use error::{Error, Result};

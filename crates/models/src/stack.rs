@@ -13,9 +13,10 @@ use crate::config::{CheckedFinetune, FinetuneMode, Propagation};
 use crate::error::{Error, Result};
 use crate::history::{FinetuneEpoch, PretrainEpoch, Validation};
 use layerwise_data::{minibatches, shuffled_indices, Dataset};
-use layerwise_layers::{argmax_rows, HiddenLayer, LogisticRegression};
+use layerwise_layers::{argmax_rows, HiddenLayer, LogisticRegression, RbmMonitor};
 use layerwise_linalg::{Float, Matrix};
-use rand::Rng;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 /// A layer that greedy pretraining can train and that then serves as a hidden layer.
 pub(crate) trait Pretrainable<T: Float> {
@@ -36,17 +37,63 @@ pub(crate) trait Pretrainable<T: Float> {
 
     /// The weights and hidden bias as a sigmoid layer.
     fn hidden(&self) -> &HiddenLayer<T>;
+
+    /// A fresh workspace for one layer's pretraining.
+    fn workspace(_p: &Self::Params) -> Self::Workspace {
+        Self::Workspace::default()
+    }
+
+    /// Called before each epoch (from 0) of a layer's pretraining.
+    fn begin_epoch(_ws: &mut Self::Workspace, _epoch: usize) {}
+
+    /// The training rows to measure after each epoch and the seed of the measurements'
+    /// generator; `None` (the default) measures nothing.
+    fn monitoring(_p: &Self::Params) -> Option<(usize, u64)> {
+        None
+    }
+
+    /// Measurements after an epoch on the layer's inputs for the measured rows.
+    fn measure<R: Rng + ?Sized>(
+        &self,
+        _p: &Self::Params,
+        _train: &Matrix<T>,
+        _validation: Option<&Matrix<T>>,
+        _rng: &mut R,
+    ) -> Option<RbmMonitor> {
+        None
+    }
 }
+
+/// Epochs, minibatch size and propagation of greedy pretraining.
+pub(crate) type Schedule = (usize, usize, Propagation);
 
 /// Greedy layer-wise pretraining: layer ℓ learns from the data propagated through layers
 /// 0..ℓ, which are already trained.
 ///
-/// One workspace serves every layer; in steady state a minibatch allocates nothing.
+/// Each layer gets a fresh workspace; in steady state a minibatch allocates nothing.
 pub(crate) fn pretrain_stack<T, L, R, F>(
     layers: &mut [L],
     params: &L::Params,
     data: &Matrix<T>,
-    schedule: (usize, usize, Propagation),
+    schedule: Schedule,
+    rng: &mut R,
+    on_epoch: &mut F,
+) -> Result<Vec<PretrainEpoch>>
+where
+    T: Float,
+    L: Pretrainable<T>,
+    R: Rng + ?Sized,
+    F: FnMut(&PretrainEpoch),
+{
+    pretrain_stack_monitored(layers, params, (data, None), schedule, rng, on_epoch)
+}
+
+/// [`pretrain_stack`] with held-out rows for the layers' measurements, if they take any.
+pub(crate) fn pretrain_stack_monitored<T, L, R, F>(
+    layers: &mut [L],
+    params: &L::Params,
+    (data, validation): (&Matrix<T>, Option<&Matrix<T>>),
+    schedule: Schedule,
     rng: &mut R,
     on_epoch: &mut F,
 ) -> Result<Vec<PretrainEpoch>>
@@ -62,38 +109,110 @@ where
             phase: "pretraining",
         });
     }
+    let mut monitor = L::monitoring(params).map(|(rows, seed)| {
+        let rng = ChaCha8Rng::seed_from_u64(seed);
+        (rows, rng)
+    });
     let mut history = Vec::new();
-    let mut workspace = L::Workspace::default();
     for l in 0..layers.len() {
         let (below, rest) = layers.split_at_mut(l);
         let below: Vec<&HiddenLayer<T>> = below.iter().map(|b| b.hidden()).collect();
+        let mut probe = monitor.as_mut().map(|(rows, mrng)| {
+            let probe = Probe::new(&below, (data, validation), *rows, propagation, mrng);
+            (probe, mrng)
+        });
         let mut inputs = LayerInputs::new(below, data, propagation);
+        let (layer, mut workspace) = (&mut rest[0], L::workspace(params));
         for epoch in 0..epochs {
-            let order = shuffled_indices(data.rows(), rng);
-            let mut total = 0.0;
-            for idx in minibatches(&order, batch_size) {
-                let x = inputs.gather(idx, rng);
-                let error = rest[0].train_step(x, params, &mut workspace, rng);
-                total += error.to_f64() * idx.len() as f64;
-            }
-            let error = total / data.rows().max(1) as f64;
-            if !error.is_finite() || !is_finite(rest[0].hidden()) {
+            L::begin_epoch(&mut workspace, epoch);
+            let error = train_epoch(layer, params, &mut inputs, &mut workspace, batch_size, rng);
+            if !error.is_finite() || !is_finite(layer.hidden()) {
                 return Err(Error::NonFinite {
                     phase: "pretraining",
                     layer: Some(l),
                     epoch,
                 });
             }
+            let monitor = probe.as_mut().and_then(|(p, mrng)| {
+                layer.measure(params, &p.train, p.validation.as_ref(), *mrng)
+            });
             let record = PretrainEpoch {
                 layer: l,
                 epoch,
                 error,
+                monitor,
             };
             on_epoch(&record);
             history.push(record);
         }
     }
     Ok(history)
+}
+
+/// One pass over the data in shuffled minibatches; returns the mean training error.
+fn train_epoch<T, L, R>(
+    layer: &mut L,
+    params: &L::Params,
+    inputs: &mut LayerInputs<'_, T>,
+    workspace: &mut L::Workspace,
+    batch_size: usize,
+    rng: &mut R,
+) -> f64
+where
+    T: Float,
+    L: Pretrainable<T>,
+    R: Rng + ?Sized,
+{
+    let n_samples = inputs.data.rows();
+    let order = shuffled_indices(n_samples, rng);
+    let mut total = 0.0;
+    for idx in minibatches(&order, batch_size) {
+        let x = inputs.gather(idx, rng);
+        let error = layer.train_step(x, params, workspace, rng);
+        total += error.to_f64() * idx.len() as f64;
+    }
+    total / n_samples.max(1) as f64
+}
+
+/// The rows a layer is measured on, propagated to it once.
+struct Probe<T> {
+    /// The first training rows, `(subset, n_ℓ)`.
+    train: Matrix<T>,
+    /// The held-out rows, `(n_validation, n_ℓ)`, when some were given.
+    validation: Option<Matrix<T>>,
+}
+
+impl<T: Float> Probe<T> {
+    /// The first `rows` rows of the data and the held-out rows through `below`.
+    fn new<R: Rng + ?Sized>(
+        below: &[&HiddenLayer<T>],
+        (data, validation): (&Matrix<T>, Option<&Matrix<T>>),
+        rows: usize,
+        how: Propagation,
+        rng: &mut R,
+    ) -> Self {
+        let first: Vec<usize> = (0..rows.min(data.rows())).collect();
+        let train = propagate(below, &data.select_rows(&first), how, rng);
+        let validation = validation
+            .filter(|v| v.rows() > 0)
+            .map(|v| propagate(below, v, how, rng));
+        Probe { train, validation }
+    }
+}
+
+/// x through `layers`: mean activations, or a binary sample drawn layer after layer.
+fn propagate<T: Float, R: Rng + ?Sized>(
+    layers: &[&HiddenLayer<T>],
+    x: &Matrix<T>,
+    how: Propagation,
+    rng: &mut R,
+) -> Matrix<T> {
+    match how {
+        Propagation::Mean => forward_means(layers, x),
+        Propagation::Sample => layers
+            .iter()
+            .fold(x.clone(), |h, layer| layer.forward_sample(&h, rng)),
+    }
 }
 
 /// The minibatches one layer is pretrained on, gathered and propagated into reused buffers.
