@@ -109,10 +109,9 @@ where
             phase: "pretraining",
         });
     }
-    let mut monitor = L::monitoring(params).map(|(rows, seed)| {
-        let rng = ChaCha8Rng::seed_from_u64(seed);
-        (rows, rng)
-    });
+    // measurements draw from their own generator, so they never change training
+    let mut monitor =
+        L::monitoring(params).map(|(rows, seed)| (rows, ChaCha8Rng::seed_from_u64(seed)));
     let mut history = Vec::new();
     for l in 0..layers.len() {
         let (below, rest) = layers.split_at_mut(l);
@@ -126,13 +125,7 @@ where
         for epoch in 0..epochs {
             L::begin_epoch(&mut workspace, epoch);
             let error = train_epoch(layer, params, &mut inputs, &mut workspace, batch_size, rng);
-            if !error.is_finite() || !is_finite(layer.hidden()) {
-                return Err(Error::NonFinite {
-                    phase: "pretraining",
-                    layer: Some(l),
-                    epoch,
-                });
-            }
+            check_finite(error, layer.hidden(), (l, epoch))?;
             let monitor = probe.as_mut().and_then(|(p, mrng)| {
                 layer.measure(params, &p.train, p.validation.as_ref(), *mrng)
             });
@@ -147,6 +140,18 @@ where
         }
     }
     Ok(history)
+}
+
+/// `Ok(())` when a layer's epoch error and parameters are all finite.
+fn check_finite<T: Float>(error: f64, layer: &HiddenLayer<T>, at: (usize, usize)) -> Result<()> {
+    if error.is_finite() && is_finite(layer) {
+        return Ok(());
+    }
+    Err(Error::NonFinite {
+        phase: "pretraining",
+        layer: Some(at.0),
+        epoch: at.1,
+    })
 }
 
 /// One pass over the data in shuffled minibatches; returns the mean training error.
