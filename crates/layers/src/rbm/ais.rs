@@ -163,7 +163,7 @@ impl<T: Float> Rbm<T> {
     /// ln Z estimated by AIS with `params`, the base model's biases from `base_data`
     /// `(n_samples, n_visible)` when given (see the module docs).
     ///
-    /// `rng` gives one value to start the chains and two per temperature.
+    /// `rng` gives one value to start the chains and two per temperature but the last.
     ///
     /// # Panics
     /// If `base_data` does not have `n_visible` columns.

@@ -54,8 +54,8 @@ impl<T: Float> Rbm<T> {
     /// `(n_chains, n_visible)`.
     ///
     /// Each sweep samples h ~ p(h | v), then v ~ p(v | h) except in the last sweep, which
-    /// returns the probabilities (means) instead. `rng` gives 2 · `steps` values (one more to
-    /// draw noise).
+    /// returns the probabilities (means) instead. `rng` gives 2 · `steps` − 1 values, and
+    /// one more to draw noise.
     ///
     /// # Errors
     /// [`crate::Error::InvalidHyperparameter`] when `steps` is 0;
