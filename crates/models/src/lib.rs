@@ -14,7 +14,9 @@
 //!
 //! Configurations ([`DbnConfig`], [`SdaConfig`], [`MlpConfig`]) default to the values of
 //! Sugomori's book and are validated once by the model's constructor. Training reports each
-//! epoch to a callback and returns the history; nothing is printed.
+//! epoch to a callback and returns the history; nothing is printed. A DBN's RBMs may be
+//! trained with the options of [`layerwise_layers::RbmTrainer`] (PCD, momentum, decay,
+//! sparsity, schedules) and measured after every epoch ([`RbmMonitorConfig`]).
 #![deny(missing_docs)]
 
 mod classifier;
@@ -29,7 +31,7 @@ mod stack;
 pub use classifier::Classifier;
 pub use config::{
     DaPretrainConfig, DbnConfig, FinetuneConfig, FinetuneMode, MlpConfig, NoiseKind, Propagation,
-    RbmPretrainConfig, SdaConfig,
+    RbmMonitorConfig, RbmPretrainConfig, SdaConfig,
 };
 pub use dbn::Dbn;
 pub use error::{Error, Result};
