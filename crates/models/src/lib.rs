@@ -19,6 +19,7 @@
 //! sparsity, schedules) and measured after every epoch ([`RbmMonitorConfig`]).
 #![deny(missing_docs)]
 
+mod autoencoder;
 mod classifier;
 mod config;
 mod dbn;
@@ -28,6 +29,7 @@ mod mlp;
 mod sda;
 mod stack;
 
+pub use autoencoder::{AutoencoderConfig, AutoencoderEpoch, DeepAutoencoder, Reconstruction};
 pub use classifier::Classifier;
 pub use config::{
     DaPretrainConfig, DbnConfig, FinetuneConfig, FinetuneMode, MlpConfig, NoiseKind, Propagation,
