@@ -24,13 +24,14 @@ mod config;
 mod dbn;
 mod error;
 mod history;
+mod logistic;
 mod mlp;
 mod sda;
 mod stack;
 
 pub use classifier::Classifier;
 pub use config::{
-    DaPretrainConfig, DbnConfig, FinetuneConfig, FinetuneMode, MlpConfig, NoiseKind, Propagation,
+    DaPretrainConfig, DbnConfig, EarlyStopping, FinetuneConfig, FinetuneMode, MlpConfig, NoiseKind, Propagation,
     RbmMonitorConfig, RbmPretrainConfig, SdaConfig,
 };
 pub use dbn::Dbn;
@@ -38,5 +39,6 @@ pub use error::{Error, Result};
 pub use history::{FinetuneEpoch, PretrainEpoch, Validation};
 /// The dA options that [`DaPretrainConfig`] chooses, from `layerwise_layers`.
 pub use layerwise_layers::{DecoderWeights, Loss};
+pub use logistic::Logistic;
 pub use mlp::Mlp;
 pub use sda::Sda;

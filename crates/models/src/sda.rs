@@ -87,7 +87,7 @@ impl<T: Float> Sda<T> {
         check_shape(n_inputs, n_classes, &config.hidden_sizes, false)?;
         let p = &config.pretrain;
         let da = p.check_for::<T>()?;
-        let finetune = config.finetune.check_for::<T>()?;
+        let finetune = config.finetune.check_for::<T>(config.hidden_sizes.len())?;
         let sizes = &config.hidden_sizes;
         let make = |n_in, n_out, rng: &mut R| {
             DenoisingAutoencoder::with_decoder(n_in, n_out, p.decoder, p.loss, rng)
