@@ -11,14 +11,14 @@
 
 use clap::{Parser, ValueEnum};
 use layerwise::data::{load_mnist, Dataset, MnistSplit, FASHION_MNIST_CLASSES, FASHION_MNIST_DIR};
+use layerwise::layers::LrSchedule;
 use layerwise::metrics::{ConfusionMatrix, Report};
+use layerwise::models::EarlyStopping;
 use layerwise::models::{
     Classifier, DaPretrainConfig, Dbn, DbnConfig, DecoderWeights, FinetuneConfig, FinetuneEpoch,
     FinetuneMode, Logistic, Loss, Mlp, MlpConfig, NoiseKind, PretrainEpoch, Propagation,
     RbmPretrainConfig, Sda, SdaConfig,
 };
-use layerwise::models::EarlyStopping;
-use layerwise::layers::LrSchedule;
 use std::error::Error;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -249,13 +249,22 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
     let predicted = model.predict(test.features())?;
     let cm = ConfusionMatrix::from_labels(test.labels(), &predicted, 10)?;
     if let Some(last) = history.last() {
-        let best = last.best_epoch.map_or(String::new(), |b| format!(", best epoch {}", b + 1));
-        let stopped = if last.stopped_early { ", stopped early" } else { "" };
+        let best = last
+            .best_epoch
+            .map_or(String::new(), |b| format!(", best epoch {}", b + 1));
+        let stopped = if last.stopped_early {
+            ", stopped early"
+        } else {
+            ""
+        };
         println!("Fine-tuning: {} epochs{best}{stopped}", history.len());
     }
     if let Some(v) = validation_set {
         let v = model.evaluate(v)?;
-        println!("Validation accuracy (final model): {:.2} %", 100.0 * v.accuracy);
+        println!(
+            "Validation accuracy (final model): {:.2} %",
+            100.0 * v.accuracy
+        );
     }
     println!("Test accuracy (2 decimals): {:.2} %", 100.0 * cm.accuracy());
     println!("Test accuracy: {:.1} %", 100.0 * cm.accuracy());
@@ -349,7 +358,11 @@ fn parse_schedule(s: &str) -> Result<LrSchedule, String> {
             every: every.parse().map_err(|e| format!("{every}: {e}"))?,
             factor: num(factor)?,
         },
-        _ => return Err(format!("{s}: expected constant, exp:DECAY or step:EVERY:FACTOR")),
+        _ => {
+            return Err(format!(
+                "{s}: expected constant, exp:DECAY or step:EVERY:FACTOR"
+            ))
+        }
     };
     schedule.validate().map_err(|e| e.to_string())?;
     Ok(schedule)

@@ -103,5 +103,8 @@ fn mlp_with_dropout(threads: usize) -> layerwise::models::Mlp<f32> {
 fn dropout_and_momentum_training_is_bit_identical_for_1_and_2_threads() {
     let (one, two) = (mlp_with_dropout(1), mlp_with_dropout(2));
     set_threads(0);
-    assert!(one == two, "the MLP with dropout depends on the thread count");
+    assert!(
+        one == two,
+        "the MLP with dropout depends on the thread count"
+    );
 }

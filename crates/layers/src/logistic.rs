@@ -12,8 +12,8 @@
 
 use crate::activation::{argmax_rows, softmax_row};
 use crate::error::{check_size, Result};
-use crate::sgd::{SgdStep, Velocity};
 use crate::hidden::{accumulate_linear, input_gradient_into, linear_gradients, LinearGradients};
+use crate::sgd::{SgdStep, Velocity};
 use layerwise_linalg::{gemm, matmul, Float, Matrix, Trans};
 
 /// A softmax classifier with weights `(n_classes, n_in)` and a bias of length `n_classes`.

@@ -116,7 +116,10 @@ pub fn dropout_mask_into<T: Float, R: Rng + ?Sized>(
     p: f64,
     rng: &mut R,
 ) {
-    assert!((0.0..1.0).contains(&p), "dropout probability {p} not in [0, 1)");
+    assert!(
+        (0.0..1.0).contains(&p),
+        "dropout probability {p} not in [0, 1)"
+    );
     const SCALE: f64 = 1.0 / 4_294_967_296.0;
     let keep = 1.0 - p;
     let kept = T::from_f64(1.0 / keep);
@@ -191,7 +194,11 @@ mod tests {
         update((&mut w, &mut b), &mut v, &SgdStep::plain(0.1), &delta, &x);
         crate::hidden::accumulate_linear(&mut w2, &mut b2, -0.1, &delta, &x);
         assert_eq!((w, b), (w2, b2));
-        assert_eq!(v, Velocity::zeros(2, 4), "a plain step leaves the velocity alone");
+        assert_eq!(
+            v,
+            Velocity::zeros(2, 4),
+            "a plain step leaves the velocity alone"
+        );
     }
 
     #[test]

@@ -374,7 +374,11 @@ impl FinetuneConfig {
         batch("finetune.batch_size", self.batch_size)?;
         let unit = (0.0..1.0).contains(&self.momentum);
         if !unit {
-            return Err(invalid("finetune.momentum", self.momentum, "a value in [0, 1)"));
+            return Err(invalid(
+                "finetune.momentum",
+                self.momentum,
+                "a value in [0, 1)",
+            ));
         }
         if !(self.l2.is_finite() && self.l2 >= 0.0) {
             return Err(invalid("finetune.l2", self.l2, "a finite number ≥ 0"));
@@ -609,17 +613,47 @@ mod tests {
             .contains("batch_size = 0"));
         f.batch_size = 10;
         for (bad, name) in [
-            (FinetuneConfig { momentum: 1.0, ..f.clone() }, "momentum = 1"),
-            (FinetuneConfig { l2: -1.0, ..f.clone() }, "l2 = -1"),
-            (FinetuneConfig { dropout_input: 1.0, ..f.clone() }, "dropout_input = 1"),
-            (FinetuneConfig { dropout_hidden: -0.1, ..f.clone() }, "dropout_hidden = -0.1"),
             (
-                FinetuneConfig { early_stopping: Some(EarlyStopping::patience(0)), ..f.clone() },
+                FinetuneConfig {
+                    momentum: 1.0,
+                    ..f.clone()
+                },
+                "momentum = 1",
+            ),
+            (
+                FinetuneConfig {
+                    l2: -1.0,
+                    ..f.clone()
+                },
+                "l2 = -1",
+            ),
+            (
+                FinetuneConfig {
+                    dropout_input: 1.0,
+                    ..f.clone()
+                },
+                "dropout_input = 1",
+            ),
+            (
+                FinetuneConfig {
+                    dropout_hidden: -0.1,
+                    ..f.clone()
+                },
+                "dropout_hidden = -0.1",
+            ),
+            (
+                FinetuneConfig {
+                    early_stopping: Some(EarlyStopping::patience(0)),
+                    ..f.clone()
+                },
                 "patience = 0",
             ),
             (
                 FinetuneConfig {
-                    schedule: LrSchedule::Step { every: 0, factor: 0.5 },
+                    schedule: LrSchedule::Step {
+                        every: 0,
+                        factor: 0.5,
+                    },
                     ..f.clone()
                 },
                 "every",

@@ -31,8 +31,8 @@ mod stack;
 
 pub use classifier::Classifier;
 pub use config::{
-    DaPretrainConfig, DbnConfig, EarlyStopping, FinetuneConfig, FinetuneMode, MlpConfig, NoiseKind, Propagation,
-    RbmMonitorConfig, RbmPretrainConfig, SdaConfig,
+    DaPretrainConfig, DbnConfig, EarlyStopping, FinetuneConfig, FinetuneMode, MlpConfig, NoiseKind,
+    Propagation, RbmMonitorConfig, RbmPretrainConfig, SdaConfig,
 };
 pub use dbn::Dbn;
 pub use error::{Error, Result};

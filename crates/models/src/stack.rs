@@ -490,10 +490,10 @@ pub(crate) fn backprop_masked<T: Float>(
     if drops.input > 0.0 {
         apply_mask(&mut w.batch, &w.masks[0]);
     }
-    for l in 0..n {
+    for (l, layer) in hidden.iter().enumerate() {
         let (below, rest) = w.outputs.split_at_mut(l);
         let x = layer_input((&w.batch, below, &w.dropped), l, drop_hidden);
-        hidden[l].forward_into(x, &mut rest[0]);
+        layer.forward_into(x, &mut rest[0]);
         if drop_hidden {
             let (y, d) = (&w.outputs[l], &mut w.dropped[l]);
             d.reshape_uninit(y.rows(), y.cols());
@@ -508,7 +508,13 @@ pub(crate) fn backprop_masked<T: Float>(
     // backward, in place: the top layer, then each hidden layer from the top down
     let (vel_hidden, vel_top) = w.velocities.split_at_mut(n);
     let data = (top_input, &w.labels[..]);
-    top.backward_step(data, &mut w.probs, w.grads.last_mut(), step, &mut vel_top[0]);
+    top.backward_step(
+        data,
+        &mut w.probs,
+        w.grads.last_mut(),
+        step,
+        &mut vel_top[0],
+    );
     for l in (0..n).rev() {
         let (below, rest) = w.grads.split_at_mut(l);
         if drop_hidden {
@@ -623,7 +629,14 @@ impl<T: Float> Classifier<'_, T> {
                 l2: T::from_f64(cfg.l2),
             };
             let run = (frozen.as_ref(), &order[..], cfg.batch_size, &widths[..]);
-            let train_loss = self.epoch(train, run, &step, drops(cfg, top_only, self.hidden.len()), &mut ws, rng);
+            let train_loss = self.epoch(
+                train,
+                run,
+                &step,
+                drops(cfg, top_only, self.hidden.len()),
+                &mut ws,
+                rng,
+            );
             self.check_epoch(train_loss, epoch)?;
             let validation = validation.map(|v| self.evaluate(v));
             let stopped_early = self.watch(validation, epoch, cfg, &mut best);
@@ -753,7 +766,10 @@ fn drops(cfg: &CheckedFinetune, top_only: bool, n_hidden_layers: usize) -> Drops
             input: cfg.dropout_input,
             hidden: 0.0,
         },
-        (true, _) => Drops { input: hidden, hidden: 0.0 },
+        (true, _) => Drops {
+            input: hidden,
+            hidden: 0.0,
+        },
     }
 }
 
@@ -886,7 +902,16 @@ mod tests {
             let all: Vec<usize> = (0..data.n_samples()).collect();
             ws.gather(data.features(), data.labels(), &all);
             let step = SgdStep::plain(eta);
-            backprop_masked(&mut c.hidden, c.top, &mut ws, &step, Drops { input: 0.0, hidden: 0.0 })
+            backprop_masked(
+                &mut c.hidden,
+                c.top,
+                &mut ws,
+                &step,
+                Drops {
+                    input: 0.0,
+                    hidden: 0.0,
+                },
+            )
         }
     }
 

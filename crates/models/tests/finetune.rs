@@ -5,8 +5,8 @@
 use layerwise_data::{book_experiment, BookData, Dataset, SyntheticConfig};
 use layerwise_layers::LrSchedule;
 use layerwise_models::{
-    Classifier, Dbn, DbnConfig, EarlyStopping, Error, FinetuneConfig, FinetuneMode, Logistic,
-    Mlp, MlpConfig, Sda, SdaConfig,
+    Classifier, Dbn, DbnConfig, EarlyStopping, Error, FinetuneConfig, FinetuneMode, Logistic, Mlp,
+    MlpConfig, Sda, SdaConfig,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -70,7 +70,9 @@ fn early_stopping_without_validation_data_is_a_typed_error() {
         ..FinetuneConfig::default()
     };
     let mut model = Logistic::new(60, 3, &finetune).unwrap();
-    let e = model.train(&data.train, None, &mut rng, |_| {}).unwrap_err();
+    let e = model
+        .train(&data.train, None, &mut rng, |_| {})
+        .unwrap_err();
     assert_eq!(e, Error::MissingValidation);
     assert!(e.to_string().contains("validation"), "{e}");
 }
