@@ -48,7 +48,8 @@ impl<T: Float> Mlp<T> {
     ///
     /// # Errors
     /// [`crate::Error::FeatureMismatch`] or [`crate::Error::ClassMismatch`] for data that does
-    /// not fit; [`crate::Error::NonFinite`] when the loss stops being finite.
+    /// not fit; [`crate::Error::MissingValidation`] for early stopping without validation
+    /// data; [`crate::Error::NonFinite`] when the loss stops being finite.
     pub fn train<R, F>(
         &mut self,
         train: &Dataset<T>,
