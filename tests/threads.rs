@@ -64,3 +64,47 @@ fn sda_training_is_bit_identical_for_1_and_2_threads() {
     set_threads(0);
     assert!(one == two, "the SDA depends on the thread count");
 }
+
+/// An MLP trained with momentum, dropout on the input and the hidden layers, and early
+/// stopping, on 7000 rows in one minibatch: 7000 × 60 inputs and 7000 × 40 hidden units are
+/// above the size where the row passes (masks included) split between threads.
+fn mlp_with_dropout(threads: usize) -> layerwise::models::Mlp<f32> {
+    use layerwise::models::{EarlyStopping, FinetuneConfig, Mlp, MlpConfig};
+    set_threads(threads);
+    let mut rng = layerwise::seeded_rng(23);
+    let synthetic = SyntheticConfig {
+        n_train_per_class: 2334,
+        ..SyntheticConfig::default()
+    };
+    let data = book_experiment::<f32, _>(&synthetic, &mut rng).unwrap();
+    assert!(data.train.n_samples() >= 7000);
+    let finetune = FinetuneConfig {
+        epochs: 3,
+        learning_rate: 0.3,
+        batch_size: 7002,
+        momentum: 0.9,
+        l2: 1e-4,
+        dropout_input: 0.2,
+        dropout_hidden: 0.5,
+        early_stopping: Some(EarlyStopping::patience(5)),
+        ..FinetuneConfig::default()
+    };
+    let config = MlpConfig {
+        hidden_sizes: vec![40, 40],
+        finetune,
+    };
+    let mut mlp = Mlp::new(60, 3, &config, &mut rng).unwrap();
+    mlp.train(&data.train, Some(&data.test), &mut rng, |_| {})
+        .unwrap();
+    mlp
+}
+
+#[test]
+fn dropout_and_momentum_training_is_bit_identical_for_1_and_2_threads() {
+    let (one, two) = (mlp_with_dropout(1), mlp_with_dropout(2));
+    set_threads(0);
+    assert!(
+        one == two,
+        "the MLP with dropout depends on the thread count"
+    );
+}

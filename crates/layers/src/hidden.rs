@@ -18,6 +18,7 @@
 
 use crate::activation::{add_bias_sigmoid, add_bias_sigmoid_sample, sigmoid_delta, RowStreams};
 use crate::error::{check_size, Result};
+use crate::sgd::{SgdStep, Velocity};
 use layerwise_linalg::{gemm, matmul, Float, Matrix, Trans};
 use rand::Rng;
 
@@ -216,6 +217,34 @@ impl<T: Float> HiddenLayer<T> {
 
         // W ← W − η δᵀ x and b ← b − η Σ δ, in place
         accumulate_linear(&mut self.weights, &mut self.bias, -learning_rate, grad, x);
+    }
+
+    /// [`HiddenLayer::backward_apply`] with momentum and L2 decay: the same δ and ∂L/∂x,
+    /// then the update through `velocity` (shaped as the layer) described in
+    /// [`crate::SgdStep`]'s module; a plain `step` is `backward_apply` bit for bit.
+    ///
+    /// # Panics
+    /// If the shapes do not fit the layer.
+    #[track_caller]
+    pub fn backward_step(
+        &mut self,
+        (x, y): (&Matrix<T>, &Matrix<T>),
+        grad: &mut Matrix<T>,
+        grad_input: Option<&mut Matrix<T>>,
+        step: &SgdStep<T>,
+        velocity: &mut Velocity<T>,
+    ) {
+        // δ = ∂L/∂y ⊙ y (1 − y), in place
+        sigmoid_delta(grad, y);
+
+        // ∂L/∂x = δ W, from the weights before their update
+        if let Some(gx) = grad_input {
+            input_gradient_into(grad, &self.weights, gx);
+        }
+
+        // the step, with its momentum and decay
+        let params = (&mut self.weights, &mut self.bias[..]);
+        crate::sgd::update(params, velocity, step, grad, x);
     }
 
     /// θ ← θ − η · ∂L/∂θ.

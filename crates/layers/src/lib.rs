@@ -12,6 +12,9 @@
 //!   squared error ([`Loss`]); it too owns a [`HiddenLayer`] (the encoder) plus a visible
 //!   bias, and, untied, a decoder matrix.
 //! - [`LogisticRegression`]: the softmax output layer with its cross-entropy.
+//! - [`SgdStep`] and [`Velocity`]: gradient steps with momentum and L2 decay
+//!   ([`HiddenLayer::backward_step`], [`LogisticRegression::backward_step`]);
+//!   [`dropout_mask_into`] draws inverted-dropout masks.
 //!
 //! Because the pretrained layers own their [`HiddenLayer`], a Deep Belief Net fine-tunes the
 //! very weights its RBMs learnt: no copy, no shared pointer. Batches are matrices with one
@@ -49,6 +52,7 @@ mod logistic;
 mod noise;
 mod rbm;
 mod schedule;
+mod sgd;
 
 pub use activation::{
     argmax_rows, sample_bernoulli, sample_bernoulli_into, sigmoid, sigmoid_inplace,
@@ -66,3 +70,4 @@ pub use rbm::{
     RbmGradients, RbmMonitor, RbmTrainConfig, RbmTrainer, Sparsity, Visible, MAX_ENUMERATED_UNITS,
 };
 pub use schedule::LrSchedule;
+pub use sgd::{apply_mask, dropout_mask_into, SgdStep, Velocity};

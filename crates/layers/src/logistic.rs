@@ -13,6 +13,7 @@
 use crate::activation::{argmax_rows, softmax_row};
 use crate::error::{check_size, Result};
 use crate::hidden::{accumulate_linear, input_gradient_into, linear_gradients, LinearGradients};
+use crate::sgd::{SgdStep, Velocity};
 use layerwise_linalg::{gemm, matmul, Float, Matrix, Trans};
 
 /// A softmax classifier with weights `(n_classes, n_in)` and a bias of length `n_classes`.
@@ -182,6 +183,34 @@ impl<T: Float> LogisticRegression<T> {
 
         // W ← W − η δᵀ x and b ← b − η Σ δ, in place
         accumulate_linear(&mut self.weights, &mut self.bias, -learning_rate, probs, x);
+    }
+
+    /// [`LogisticRegression::backward_apply`] with momentum and L2 decay: the same δ and
+    /// ∂L/∂x, then the update through `velocity` (shaped as the layer) described in
+    /// [`crate::SgdStep`]'s module; a plain `step` is `backward_apply` bit for bit.
+    ///
+    /// # Panics
+    /// If the shapes do not fit or a label is `≥ n_classes`.
+    #[track_caller]
+    pub fn backward_step(
+        &mut self,
+        (x, labels): (&Matrix<T>, &[usize]),
+        probs: &mut Matrix<T>,
+        grad_input: Option<&mut Matrix<T>>,
+        step: &SgdStep<T>,
+        velocity: &mut Velocity<T>,
+    ) {
+        // δ = (p − Y) / B, in place
+        softmax_delta(probs, labels);
+
+        // ∂L/∂x = δ W, from the weights before their update
+        if let Some(gx) = grad_input {
+            input_gradient_into(probs, &self.weights, gx);
+        }
+
+        // the step, with its momentum and decay
+        let params = (&mut self.weights, &mut self.bias[..]);
+        crate::sgd::update(params, velocity, step, probs, x);
     }
 
     /// θ ← θ − η · ∂L/∂θ.

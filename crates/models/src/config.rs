@@ -29,30 +29,80 @@ pub enum FinetuneMode {
     TopOnly,
 }
 
+/// Early stopping on the validation loss: training stops once the validation cross-entropy
+/// has not improved for `patience` epochs, and the weights of the best epoch are restored.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EarlyStopping {
+    /// Epochs without improvement tolerated before stopping, at least 1.
+    pub patience: usize,
+    /// The least decrease of the validation loss that counts as an improvement, ≥ 0.
+    pub min_delta: f64,
+}
+
+impl EarlyStopping {
+    /// Stops after `patience` epochs without any decrease of the validation loss.
+    pub fn patience(patience: usize) -> Self {
+        EarlyStopping {
+            patience,
+            min_delta: 0.0,
+        }
+    }
+}
+
 /// Supervised fine-tuning by minibatch gradient descent on the softmax cross-entropy.
+///
+/// Epoch e uses the learning rate `schedule.learning_rate(η₀ · lr_decayᵉ, e)`: the book's
+/// per-epoch decay and a [`LrSchedule`] compose, and either may be left neutral (decay 1,
+/// [`LrSchedule::Constant`]). Each minibatch's step, for a weight matrix W with gradient G
+/// and velocity V, is V ← μ V − η (G + λ W), W ← W + V (biases: no λ); with μ = λ = 0 it is
+/// W ← W − η G. Dropout is inverted: kept units are scaled by 1/(1 − p) during training,
+/// so prediction uses every unit unscaled and draws nothing.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FinetuneConfig {
-    /// Passes over the labelled data.
+    /// Passes over the labelled data (at most: early stopping may end sooner).
     pub epochs: usize,
     /// Learning rate η₀ of the first epoch.
     pub learning_rate: f64,
-    /// Per-epoch decay: epoch e uses η₀ · decayᵉ; in (0, 1].
+    /// Per-epoch decay: epoch e uses η₀ · decayᵉ (then `schedule`); in (0, 1].
     pub lr_decay: f64,
+    /// How η changes from epoch to epoch, on top of `lr_decay`.
+    pub schedule: LrSchedule,
     /// Rows per minibatch; the last, smaller minibatch is trained on too.
     pub batch_size: usize,
     /// Which parameters learn.
     pub mode: FinetuneMode,
+    /// Classical momentum μ in [0, 1); 0 is plain gradient descent.
+    pub momentum: f64,
+    /// L2 weight decay λ ≥ 0 on the weights (not the biases).
+    pub l2: f64,
+    /// Probability in [0, 1) of dropping each input unit during training. Full mode only
+    /// when the model has hidden layers (the frozen features of top-only training are
+    /// computed once).
+    pub dropout_input: f64,
+    /// Probability in [0, 1) of dropping each hidden unit during training (the input of
+    /// every layer above the first).
+    pub dropout_hidden: f64,
+    /// Stop when the validation loss stops improving, restoring the best epoch's weights;
+    /// needs a validation set.
+    pub early_stopping: Option<EarlyStopping>,
 }
 
 impl Default for FinetuneConfig {
-    /// The book's: 1000 epochs, η₀ = 0.15 decayed ×0.98 per epoch, minibatch 50, full.
+    /// The book's: 1000 epochs, η₀ = 0.15 decayed ×0.98 per epoch, minibatch 50, full;
+    /// no momentum, decay, dropout or early stopping.
     fn default() -> Self {
         FinetuneConfig {
             epochs: 1000,
             learning_rate: 0.15,
             lr_decay: 0.98,
+            schedule: LrSchedule::Constant,
             batch_size: 50,
             mode: FinetuneMode::Full,
+            momentum: 0.0,
+            l2: 0.0,
+            dropout_input: 0.0,
+            dropout_hidden: 0.0,
+            early_stopping: None,
         }
     }
 }
@@ -266,15 +316,48 @@ pub(crate) struct CheckedFinetune {
     pub(crate) epochs: usize,
     pub(crate) learning_rate: f64,
     pub(crate) lr_decay: f64,
+    pub(crate) schedule: LrSchedule,
     pub(crate) batch_size: usize,
     pub(crate) mode: FinetuneMode,
+    pub(crate) momentum: f64,
+    pub(crate) l2: f64,
+    pub(crate) dropout_input: f64,
+    pub(crate) dropout_hidden: f64,
+    pub(crate) early_stopping: Option<EarlyStopping>,
+}
+
+impl CheckedFinetune {
+    /// The book's plain schedule with the given essentials and no other option.
+    #[cfg(test)]
+    pub(crate) fn plain(epochs: usize, learning_rate: f64, lr_decay: f64, batch: usize) -> Self {
+        let cfg = FinetuneConfig {
+            epochs,
+            learning_rate,
+            lr_decay,
+            batch_size: batch,
+            ..FinetuneConfig::default()
+        };
+        cfg.check().expect("valid")
+    }
 }
 
 impl FinetuneConfig {
-    /// [`FinetuneConfig::check`] plus a learning rate that stays finite in `T`.
-    pub(crate) fn check_for<T: layerwise_linalg::Float>(&self) -> Result<CheckedFinetune> {
+    /// [`FinetuneConfig::check`] plus a learning rate that stays finite in `T`, for a model
+    /// with `n_hidden_layers` sigmoid layers under its logistic layer.
+    pub(crate) fn check_for<T: layerwise_linalg::Float>(
+        &self,
+        n_hidden_layers: usize,
+    ) -> Result<CheckedFinetune> {
         let checked = self.check()?;
         representable::<T>("finetune.learning_rate", checked.learning_rate)?;
+        let frozen = checked.mode == FinetuneMode::TopOnly && n_hidden_layers > 0;
+        if frozen && checked.dropout_input > 0.0 {
+            return Err(invalid(
+                "finetune.dropout_input",
+                checked.dropout_input,
+                "0 when only the top layer learns on frozen features",
+            ));
+        }
         Ok(checked)
     }
 
@@ -287,13 +370,49 @@ impl FinetuneConfig {
                 "a factor in (0, 1]",
             ));
         }
+        self.schedule.validate()?;
         batch("finetune.batch_size", self.batch_size)?;
+        let unit = (0.0..1.0).contains(&self.momentum);
+        if !unit {
+            return Err(invalid(
+                "finetune.momentum",
+                self.momentum,
+                "a value in [0, 1)",
+            ));
+        }
+        if !(self.l2.is_finite() && self.l2 >= 0.0) {
+            return Err(invalid("finetune.l2", self.l2, "a finite number ≥ 0"));
+        }
+        for (name, p) in [
+            ("finetune.dropout_input", self.dropout_input),
+            ("finetune.dropout_hidden", self.dropout_hidden),
+        ] {
+            if !(0.0..1.0).contains(&p) {
+                return Err(invalid(name, p, "a probability in [0, 1)"));
+            }
+        }
+        if let Some(stop) = &self.early_stopping {
+            if stop.patience == 0 {
+                return Err(invalid("finetune.early_stopping.patience", 0, "at least 1"));
+            }
+            if !(stop.min_delta.is_finite() && stop.min_delta >= 0.0) {
+                let delta = stop.min_delta;
+                let name = "finetune.early_stopping.min_delta";
+                return Err(invalid(name, delta, "a finite number ≥ 0"));
+            }
+        }
         Ok(CheckedFinetune {
             epochs: self.epochs,
             learning_rate: self.learning_rate,
             lr_decay: self.lr_decay,
+            schedule: self.schedule,
             batch_size: self.batch_size,
             mode: self.mode,
+            momentum: self.momentum,
+            l2: self.l2,
+            dropout_input: self.dropout_input,
+            dropout_hidden: self.dropout_hidden,
+            early_stopping: self.early_stopping,
         })
     }
 }
@@ -492,6 +611,65 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("batch_size = 0"));
+        f.batch_size = 10;
+        for (bad, name) in [
+            (
+                FinetuneConfig {
+                    momentum: 1.0,
+                    ..f.clone()
+                },
+                "momentum = 1",
+            ),
+            (
+                FinetuneConfig {
+                    l2: -1.0,
+                    ..f.clone()
+                },
+                "l2 = -1",
+            ),
+            (
+                FinetuneConfig {
+                    dropout_input: 1.0,
+                    ..f.clone()
+                },
+                "dropout_input = 1",
+            ),
+            (
+                FinetuneConfig {
+                    dropout_hidden: -0.1,
+                    ..f.clone()
+                },
+                "dropout_hidden = -0.1",
+            ),
+            (
+                FinetuneConfig {
+                    early_stopping: Some(EarlyStopping::patience(0)),
+                    ..f.clone()
+                },
+                "patience = 0",
+            ),
+            (
+                FinetuneConfig {
+                    schedule: LrSchedule::Step {
+                        every: 0,
+                        factor: 0.5,
+                    },
+                    ..f.clone()
+                },
+                "every",
+            ),
+        ] {
+            let e = bad.check().unwrap_err().to_string();
+            assert!(e.contains(name), "{e}");
+        }
+        let frozen = FinetuneConfig {
+            mode: FinetuneMode::TopOnly,
+            dropout_input: 0.2,
+            ..f.clone()
+        };
+        assert!(frozen.check_for::<f64>(0).is_ok());
+        let e = frozen.check_for::<f64>(2).unwrap_err().to_string();
+        assert!(e.contains("dropout_input = 0.2"), "{e}");
         assert!(check_shape(60, 3, &[], false).is_err());
         assert!(check_shape(60, 3, &[], true).is_ok());
         assert!(check_shape(60, 3, &[20, 0], false)

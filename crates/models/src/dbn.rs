@@ -107,7 +107,7 @@ impl<T: Float> Dbn<T> {
         let p = &config.pretrain;
         let pretrain = p.check()?;
         representable::<T>("pretrain.learning_rate", p.learning_rate)?;
-        let finetune = config.finetune.check_for::<T>()?;
+        let finetune = config.finetune.check_for::<T>(config.hidden_sizes.len())?;
         let sizes = &config.hidden_sizes;
         let mut visible = Some(config.visible);
         let (rbms, logistic) = build_stack(n_inputs, n_classes, sizes, rng, |n_in, n_out, rng| {
@@ -183,7 +183,8 @@ impl<T: Float> Dbn<T> {
     ///
     /// # Errors
     /// [`crate::Error::FeatureMismatch`] or [`crate::Error::ClassMismatch`] for data that does
-    /// not fit; [`crate::Error::NonFinite`] when the loss stops being finite.
+    /// not fit; [`crate::Error::MissingValidation`] for early stopping without validation
+    /// data; [`crate::Error::NonFinite`] when the loss stops being finite.
     pub fn finetune<R, F>(
         &mut self,
         train: &Dataset<T>,

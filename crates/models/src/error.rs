@@ -36,6 +36,8 @@ pub enum Error {
         /// `"pretraining"`, `"fine-tuning"` or `"validation"`.
         phase: &'static str,
     },
+    /// Early stopping was configured but fine-tuning was given no validation set.
+    MissingValidation,
     /// Training produced a non-finite loss or weight.
     NonFinite {
         /// `"pretraining"` or `"fine-tuning"`.
@@ -71,6 +73,10 @@ impl fmt::Display for Error {
                 write!(f, "the model has {expected} classes, the data set {found}")
             }
             Error::EmptyData { phase } => write!(f, "the {phase} data has no rows"),
+            Error::MissingValidation => write!(
+                f,
+                "finetune.early_stopping needs a validation set, and none was given"
+            ),
             Error::NonFinite {
                 phase,
                 layer: Some(l),

@@ -38,6 +38,13 @@ pub struct FinetuneEpoch {
     pub train_loss: f64,
     /// Loss and accuracy on the validation set after the epoch, when one was given.
     pub validation: Option<Validation>,
+    /// The epoch with the lowest validation loss so far (this one included), when a
+    /// validation set was given. Under early stopping its weights are those the model
+    /// keeps at the end.
+    pub best_epoch: Option<usize>,
+    /// `true` on the last record when early stopping ended training before the configured
+    /// number of epochs.
+    pub stopped_early: bool,
 }
 
 /// A model's performance on held-out data.

@@ -1,4 +1,5 @@
-//! Deep Belief Nets, Stacked Denoising Autoencoders and their MLP baseline.
+//! Deep Belief Nets, Stacked Denoising Autoencoders and their baselines (MLP, logistic
+//! regression).
 //!
 //! Each model is a stack of sigmoid layers under a softmax layer. A [`Dbn`] owns one
 //! [`layerwise_layers::Rbm`] per hidden layer and an [`Sda`] one
@@ -10,7 +11,11 @@
 //!    through layers 0..ℓ (sampled or mean activations, see [`Propagation`]);
 //! 2. `finetune` on a labelled [`layerwise_data::Dataset`] by backpropagation of the softmax
 //!    cross-entropy through every layer ([`FinetuneMode`]);
-//! 3. predict through the [`Classifier`] trait.
+//! 3. predict labels or class probabilities through the [`Classifier`] trait.
+//!
+//! Fine-tuning ([`FinetuneConfig`]) takes momentum, L2 weight decay, dropout on the input and
+//! hidden layers, a learning-rate schedule and [`EarlyStopping`]; the baselines, [`Mlp`]
+//! (random initialisation) and [`Logistic`] (no hidden layer), train with the same options.
 //!
 //! Configurations ([`DbnConfig`], [`SdaConfig`], [`MlpConfig`]) default to the values of
 //! Sugomori's book and are validated once by the model's constructor. Training reports each
@@ -25,6 +30,7 @@ mod config;
 mod dbn;
 mod error;
 mod history;
+mod logistic;
 mod mlp;
 mod sda;
 mod stack;
@@ -32,13 +38,14 @@ mod stack;
 pub use autoencoder::{AutoencoderConfig, AutoencoderEpoch, DeepAutoencoder, Reconstruction};
 pub use classifier::Classifier;
 pub use config::{
-    DaPretrainConfig, DbnConfig, FinetuneConfig, FinetuneMode, MlpConfig, NoiseKind, Propagation,
-    RbmMonitorConfig, RbmPretrainConfig, SdaConfig,
+    DaPretrainConfig, DbnConfig, EarlyStopping, FinetuneConfig, FinetuneMode, MlpConfig, NoiseKind,
+    Propagation, RbmMonitorConfig, RbmPretrainConfig, SdaConfig,
 };
 pub use dbn::Dbn;
 pub use error::{Error, Result};
 pub use history::{FinetuneEpoch, PretrainEpoch, Validation};
 /// The dA options that [`DaPretrainConfig`] chooses, from `layerwise_layers`.
 pub use layerwise_layers::{DecoderWeights, Loss};
+pub use logistic::Logistic;
 pub use mlp::Mlp;
 pub use sda::Sda;

@@ -34,7 +34,7 @@ impl<T: Float> Mlp<T> {
         rng: &mut R,
     ) -> Result<Self> {
         check_shape(n_inputs, n_classes, &config.hidden_sizes, true)?;
-        let finetune = config.finetune.check_for::<T>()?;
+        let finetune = config.finetune.check_for::<T>(config.hidden_sizes.len())?;
         let sizes = &config.hidden_sizes;
         let (hidden, logistic) = build_stack(n_inputs, n_classes, sizes, rng, HiddenLayer::new)?;
         Ok(Mlp {
@@ -48,7 +48,8 @@ impl<T: Float> Mlp<T> {
     ///
     /// # Errors
     /// [`crate::Error::FeatureMismatch`] or [`crate::Error::ClassMismatch`] for data that does
-    /// not fit; [`crate::Error::NonFinite`] when the loss stops being finite.
+    /// not fit; [`crate::Error::MissingValidation`] for early stopping without validation
+    /// data; [`crate::Error::NonFinite`] when the loss stops being finite.
     pub fn train<R, F>(
         &mut self,
         train: &Dataset<T>,

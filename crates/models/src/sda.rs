@@ -87,7 +87,7 @@ impl<T: Float> Sda<T> {
         check_shape(n_inputs, n_classes, &config.hidden_sizes, false)?;
         let p = &config.pretrain;
         let da = p.check_for::<T>()?;
-        let finetune = config.finetune.check_for::<T>()?;
+        let finetune = config.finetune.check_for::<T>(config.hidden_sizes.len())?;
         let sizes = &config.hidden_sizes;
         let make = |n_in, n_out, rng: &mut R| {
             DenoisingAutoencoder::with_decoder(n_in, n_out, p.decoder, p.loss, rng)
@@ -183,7 +183,8 @@ impl<T: Float> Sda<T> {
     ///
     /// # Errors
     /// [`crate::Error::FeatureMismatch`] or [`crate::Error::ClassMismatch`] for data that does
-    /// not fit; [`crate::Error::NonFinite`] when the loss stops being finite.
+    /// not fit; [`crate::Error::MissingValidation`] for early stopping without validation
+    /// data; [`crate::Error::NonFinite`] when the loss stops being finite.
     pub fn finetune<R, F>(
         &mut self,
         train: &Dataset<T>,

@@ -14,7 +14,10 @@ use crate::config::{CheckedFinetune, FinetuneMode, Propagation};
 use crate::error::{Error, Result};
 use crate::history::{FinetuneEpoch, PretrainEpoch, Validation};
 use layerwise_data::{minibatches, shuffled_indices, Dataset};
-use layerwise_layers::{argmax_rows, HiddenLayer, LogisticRegression, RbmMonitor};
+use layerwise_layers::{
+    apply_mask, argmax_rows, dropout_mask_into, HiddenLayer, LogisticRegression, RbmMonitor,
+    SgdStep, Velocity,
+};
 use layerwise_linalg::{Float, Matrix};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -376,29 +379,57 @@ pub(crate) struct Classifier<'a, T> {
 /// Every temporary of a fine-tuning step, reused across minibatches: each matrix is reshaped
 /// to the minibatch's B rows, so in steady state a step allocates nothing.
 pub(crate) struct BackpropWorkspace<T> {
-    /// The gathered minibatch, `(B, n_inputs)` (frozen features when only the top learns).
+    /// The gathered minibatch, `(B, n_inputs)` (frozen features when only the top learns),
+    /// masked in place when inputs are dropped.
     batch: Matrix<T>,
     /// Its labels, length B.
     labels: Vec<usize>,
     /// y_ℓ, the output of hidden layer ℓ, `(B, n_ℓ)`.
     outputs: Vec<Matrix<T>>,
+    /// y_ℓ ⊙ m_ℓ, what layer ℓ + 1 sees when hidden units are dropped, `(B, n_ℓ)`.
+    dropped: Vec<Matrix<T>>,
+    /// The dropout masks (0 or 1/q): `masks[0]` for the input `(B, n_inputs)`, `masks[ℓ + 1]`
+    /// for the output of hidden layer ℓ `(B, n_ℓ)`.
+    masks: Vec<Matrix<T>>,
     /// ∂L/∂y_ℓ, turned into δ_ℓ in place, `(B, n_ℓ)`.
     grads: Vec<Matrix<T>>,
     /// The class probabilities, turned into the top layer's δ, `(B, n_classes)`.
     probs: Matrix<T>,
+    /// The velocity of each hidden layer, then of the top layer (empty matrices when every
+    /// step is plain: they are then never read).
+    velocities: Vec<Velocity<T>>,
+}
+
+/// The drop probabilities of one fine-tuning run: of the step's input (the raw input, or
+/// the frozen features when only the top learns) and of each hidden layer's output.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Drops {
+    pub(crate) input: f64,
+    pub(crate) hidden: f64,
 }
 
 impl<T: Float> BackpropWorkspace<T> {
-    /// Empty buffers for a stack of `n_hidden_layers` sigmoid layers.
+    /// Empty buffers for a stack of `n_hidden_layers` sigmoid layers; the velocities are
+    /// empty until [`BackpropWorkspace::with_velocities`].
     pub(crate) fn new(n_hidden_layers: usize) -> Self {
         let empty = || Matrix::zeros(0, 0);
+        let n = n_hidden_layers;
         BackpropWorkspace {
             batch: empty(),
             labels: Vec::new(),
-            outputs: (0..n_hidden_layers).map(|_| empty()).collect(),
-            grads: (0..n_hidden_layers).map(|_| empty()).collect(),
+            outputs: (0..n).map(|_| empty()).collect(),
+            dropped: (0..n).map(|_| empty()).collect(),
+            masks: (0..=n).map(|_| empty()).collect(),
+            grads: (0..n).map(|_| empty()).collect(),
             probs: empty(),
+            velocities: (0..=n).map(|_| Velocity::zeros(0, 0)).collect(),
         }
+    }
+
+    /// Zero velocities for layers of shapes `(n_out, n_in)`, hidden layers first.
+    fn with_velocities(mut self, shapes: &[(usize, usize)]) -> Self {
+        self.velocities = shapes.iter().map(|&(o, i)| Velocity::zeros(o, i)).collect();
+        self
     }
 
     /// Gathers the rows `idx` of `features` and their labels into the batch buffers.
@@ -407,6 +438,106 @@ impl<T: Float> BackpropWorkspace<T> {
         self.labels.clear();
         self.labels.extend(idx.iter().map(|&i| labels[i]));
     }
+
+    /// Draws the masks of one minibatch: the input's first, then each hidden layer's, bottom
+    /// up; a probability of 0 draws nothing.
+    fn draw_masks<R: Rng + ?Sized>(&mut self, widths: &[usize], drops: Drops, rng: &mut R) {
+        let rows = self.batch.rows();
+        if drops.input > 0.0 {
+            let cols = self.batch.cols();
+            dropout_mask_into(&mut self.masks[0], (rows, cols), drops.input, rng);
+        }
+        if drops.hidden > 0.0 {
+            for (mask, &cols) in self.masks[1..].iter_mut().zip(widths) {
+                dropout_mask_into(mask, (rows, cols), drops.hidden, rng);
+            }
+        }
+    }
+}
+
+/// What layer `l` of a stack sees: the batch for l = 0, else the (dropped) output below.
+fn layer_input<'w, T>(
+    (batch, outputs, dropped): (&'w Matrix<T>, &'w [Matrix<T>], &'w [Matrix<T>]),
+    l: usize,
+    drop_hidden: bool,
+) -> &'w Matrix<T> {
+    match (l, drop_hidden) {
+        (0, _) => batch,
+        (_, true) => &dropped[l - 1],
+        (_, false) => &outputs[l - 1],
+    }
+}
+
+/// One step of backpropagation through the logistic layer and every layer of `hidden` on
+/// the minibatch gathered in `ws`, under the masks already in `ws` (those of the non-zero
+/// probabilities of `drops`); returns the loss before the step.
+///
+/// Forward: x̃ = x ⊙ m₀, y_ℓ = σ(ỹ_ℓ₋₁ Wᵀ + b), ỹ_ℓ = y_ℓ ⊙ m_ℓ₊₁. Backward: each
+/// ∂L/∂ỹ_ℓ is multiplied by its mask into ∂L/∂y_ℓ, and each layer's input gradient is
+/// taken before its own update.
+pub(crate) fn backprop_masked<T: Float>(
+    hidden: &mut [&mut HiddenLayer<T>],
+    top: &mut LogisticRegression<T>,
+    ws: &mut BackpropWorkspace<T>,
+    step: &SgdStep<T>,
+    drops: Drops,
+) -> T {
+    let drop_hidden = drops.hidden > 0.0;
+    let n = hidden.len();
+    let w = &mut *ws;
+
+    // forward, keeping every layer's output and, when dropping, its masked copy
+    if drops.input > 0.0 {
+        apply_mask(&mut w.batch, &w.masks[0]);
+    }
+    for (l, layer) in hidden.iter().enumerate() {
+        let (below, rest) = w.outputs.split_at_mut(l);
+        let x = layer_input((&w.batch, below, &w.dropped), l, drop_hidden);
+        layer.forward_into(x, &mut rest[0]);
+        if drop_hidden {
+            let (y, d) = (&w.outputs[l], &mut w.dropped[l]);
+            d.reshape_uninit(y.rows(), y.cols());
+            d.as_mut_slice().copy_from_slice(y.as_slice());
+            apply_mask(d, &w.masks[l + 1]);
+        }
+    }
+    let top_input = layer_input((&w.batch, &w.outputs, &w.dropped), n, drop_hidden);
+    top.probabilities_into(top_input, &mut w.probs);
+    let loss = LogisticRegression::cross_entropy(&w.probs, &w.labels);
+
+    // backward, in place: the top layer, then each hidden layer from the top down
+    let (vel_hidden, vel_top) = w.velocities.split_at_mut(n);
+    let data = (top_input, &w.labels[..]);
+    top.backward_step(
+        data,
+        &mut w.probs,
+        w.grads.last_mut(),
+        step,
+        &mut vel_top[0],
+    );
+    for l in (0..n).rev() {
+        let (below, rest) = w.grads.split_at_mut(l);
+        if drop_hidden {
+            apply_mask(&mut rest[0], &w.masks[l + 1]);
+        }
+        let x = layer_input((&w.batch, &w.outputs, &w.dropped), l, drop_hidden);
+        let io = (x, &w.outputs[l]);
+        hidden[l].backward_step(io, &mut rest[0], below.last_mut(), step, &mut vel_hidden[l]);
+    }
+    loss
+}
+
+/// The parameters of the best validation epoch so far, for early stopping.
+struct Snapshot<T> {
+    hidden: Vec<HiddenLayer<T>>,
+    top: LogisticRegression<T>,
+}
+
+/// The best validation loss seen, its epoch, and (under early stopping) its weights.
+struct Best<T> {
+    loss: f64,
+    epoch: Option<usize>,
+    snapshot: Option<Snapshot<T>>,
 }
 
 impl<T: Float> Classifier<'_, T> {
@@ -414,8 +545,55 @@ impl<T: Float> Classifier<'_, T> {
         self.hidden.iter().map(|h| &**h).collect()
     }
 
-    /// Minibatch gradient descent on the softmax cross-entropy, with per-epoch decay, after
-    /// checking that both data sets fit the network.
+    fn snapshot(&self) -> Snapshot<T> {
+        Snapshot {
+            hidden: self.hidden.iter().map(|h| (**h).clone()).collect(),
+            top: self.top.clone(),
+        }
+    }
+
+    fn restore(&mut self, snapshot: Snapshot<T>) {
+        for (dst, src) in self.hidden.iter_mut().zip(snapshot.hidden) {
+            **dst = src;
+        }
+        *self.top = snapshot.top;
+    }
+
+    /// Checks both data sets against the network, and that early stopping has validation
+    /// rows to watch.
+    fn check_data(
+        &self,
+        train: &Dataset<T>,
+        validation: Option<&Dataset<T>>,
+        cfg: &CheckedFinetune,
+    ) -> Result<()> {
+        let n_inputs = self.hidden.first().map_or(self.top.n_in(), |h| h.n_in());
+        check_dataset(train, n_inputs, self.top.n_classes())?;
+        if train.n_samples() == 0 {
+            return Err(Error::EmptyData {
+                phase: "fine-tuning",
+            });
+        }
+        if let Some(v) = validation {
+            check_dataset(v, n_inputs, self.top.n_classes())?;
+        }
+        if cfg.early_stopping.is_some() {
+            match validation {
+                None => return Err(Error::MissingValidation),
+                Some(v) if v.n_samples() == 0 => {
+                    return Err(Error::EmptyData {
+                        phase: "validation",
+                    })
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Minibatch gradient descent on the softmax cross-entropy, with the configured
+    /// schedule, momentum, decay, dropout and early stopping, after checking that both data
+    /// sets fit the network.
     pub(crate) fn finetune<R, F>(
         &mut self,
         train: &Dataset<T>,
@@ -428,109 +606,170 @@ impl<T: Float> Classifier<'_, T> {
         R: Rng + ?Sized,
         F: FnMut(&FinetuneEpoch),
     {
-        let n_inputs = self.hidden.first().map_or(self.top.n_in(), |h| h.n_in());
-        check_dataset(train, n_inputs, self.top.n_classes())?;
-        if train.n_samples() == 0 {
-            return Err(Error::EmptyData {
-                phase: "fine-tuning",
-            });
-        }
-        if let Some(v) = validation {
-            check_dataset(v, n_inputs, self.top.n_classes())?;
-        }
+        self.check_data(train, validation, cfg)?;
 
         // frozen features are computed once when only the top layer learns
-        let frozen = (cfg.mode == FinetuneMode::TopOnly)
-            .then(|| forward_means(&self.hidden_refs(), train.features()));
-        let mut ws = BackpropWorkspace::new(self.hidden.len());
+        let top_only = cfg.mode == FinetuneMode::TopOnly;
+        let frozen = top_only.then(|| forward_means(&self.hidden_refs(), train.features()));
+        let mut ws = self.workspace(cfg, top_only);
         let mut history = Vec::new();
-        let mut learning_rate = cfg.learning_rate;
+        let mut best = Best {
+            loss: f64::INFINITY,
+            epoch: None,
+            snapshot: None,
+        };
+        let widths: Vec<usize> = self.hidden.iter().map(|h| h.n_out()).collect();
+        let mut decayed = cfg.learning_rate;
         for epoch in 0..cfg.epochs {
+            let learning_rate = cfg.schedule.learning_rate(decayed, epoch);
             let order = shuffled_indices(train.n_samples(), rng);
-            let eta = T::from_f64(learning_rate);
-            let train_loss =
-                self.epoch(train, frozen.as_ref(), &order, cfg.batch_size, eta, &mut ws);
-            let weights_finite = self.hidden.iter().all(|h| is_finite(h))
-                && self.top.weights().is_finite()
-                && self.top.bias().iter().all(|b| b.is_finite());
-            if !train_loss.is_finite() || !weights_finite {
-                return Err(Error::NonFinite {
-                    phase: "fine-tuning",
-                    layer: None,
-                    epoch,
-                });
-            }
+            let step = SgdStep {
+                learning_rate: T::from_f64(learning_rate),
+                momentum: T::from_f64(cfg.momentum),
+                l2: T::from_f64(cfg.l2),
+            };
+            let run = (frozen.as_ref(), &order[..], cfg.batch_size, &widths[..]);
+            let train_loss = self.epoch(
+                train,
+                run,
+                &step,
+                drops(cfg, top_only, self.hidden.len()),
+                &mut ws,
+                rng,
+            );
+            self.check_epoch(train_loss, epoch)?;
             let validation = validation.map(|v| self.evaluate(v));
+            let stopped_early = self.watch(validation, epoch, cfg, &mut best);
             let record = FinetuneEpoch {
                 epoch,
                 learning_rate,
                 train_loss,
                 validation,
+                best_epoch: best.epoch,
+                stopped_early,
             };
             on_epoch(&record);
             history.push(record);
-            learning_rate *= cfg.lr_decay;
+            if stopped_early {
+                break;
+            }
+            decayed *= cfg.lr_decay;
+        }
+        if let Some(snapshot) = best.snapshot {
+            self.restore(snapshot);
         }
         Ok(history)
     }
 
-    /// One pass over `order` in minibatches; returns the mean training loss.
+    /// The workspace of a run: the frozen-feature case has no hidden layers to train, and
+    /// velocities are allocated only when a step uses them.
+    fn workspace(&self, cfg: &CheckedFinetune, top_only: bool) -> BackpropWorkspace<T> {
+        let n_trained = if top_only { 0 } else { self.hidden.len() };
+        let ws = BackpropWorkspace::new(n_trained);
+        if cfg.momentum == 0.0 && cfg.l2 == 0.0 {
+            return ws;
+        }
+        let mut shapes: Vec<(usize, usize)> = self.hidden[..n_trained]
+            .iter()
+            .map(|h| (h.n_out(), h.n_in()))
+            .collect();
+        shapes.push((self.top.n_classes(), self.top.n_in()));
+        ws.with_velocities(&shapes)
+    }
+
+    /// `Err` when the epoch's loss or a parameter is no longer finite.
+    fn check_epoch(&self, train_loss: f64, epoch: usize) -> Result<()> {
+        let weights_finite = self.hidden.iter().all(|h| is_finite(h))
+            && self.top.weights().is_finite()
+            && self.top.bias().iter().all(|b| b.is_finite());
+        if train_loss.is_finite() && weights_finite {
+            return Ok(());
+        }
+        Err(Error::NonFinite {
+            phase: "fine-tuning",
+            layer: None,
+            epoch,
+        })
+    }
+
+    /// Updates the best validation loss (and, under early stopping, its weights); returns
+    /// `true` when early stopping's patience has run out.
+    fn watch(
+        &self,
+        validation: Option<Validation>,
+        epoch: usize,
+        cfg: &CheckedFinetune,
+        best: &mut Best<T>,
+    ) -> bool {
+        let Some(v) = validation else {
+            return false;
+        };
+        let min_delta = cfg.early_stopping.map_or(0.0, |s| s.min_delta);
+        if v.loss < best.loss - min_delta {
+            best.loss = v.loss;
+            best.epoch = Some(epoch);
+            if cfg.early_stopping.is_some() {
+                best.snapshot = Some(self.snapshot());
+            }
+        }
+        match (cfg.early_stopping, best.epoch) {
+            (Some(stop), Some(b)) => epoch - b >= stop.patience,
+            _ => false,
+        }
+    }
+
+    /// One pass over `order` in minibatches; returns the mean training loss (each
+    /// minibatch's loss under its dropout masks, before its step).
     ///
-    /// With `frozen` features only the top layer learns; otherwise every layer does.
-    fn epoch(
+    /// With `frozen` features only the top layer learns; otherwise every layer does, their
+    /// widths being `widths`.
+    #[allow(clippy::type_complexity)]
+    fn epoch<R: Rng + ?Sized>(
         &mut self,
         train: &Dataset<T>,
-        frozen: Option<&Matrix<T>>,
-        order: &[usize],
-        batch_size: usize,
-        eta: T,
+        (frozen, order, batch_size, widths): (Option<&Matrix<T>>, &[usize], usize, &[usize]),
+        step: &SgdStep<T>,
+        drops: Drops,
         ws: &mut BackpropWorkspace<T>,
+        rng: &mut R,
     ) -> f64 {
         let mut total = 0.0;
         for idx in minibatches(order, batch_size) {
             ws.gather(frozen.unwrap_or(train.features()), train.labels(), idx);
-            let loss = match frozen {
-                Some(_) => self
-                    .top
-                    .train_batch_with(&ws.batch, &ws.labels, eta, &mut ws.probs),
-                None => self.backprop_step(ws, eta),
+            let hidden: &mut [&mut HiddenLayer<T>] = match frozen {
+                Some(_) => &mut [],
+                None => &mut self.hidden,
             };
+            ws.draw_masks(&widths[..hidden.len()], drops, rng);
+            let loss = backprop_masked(hidden, self.top, ws, step, drops);
             total += loss.to_f64() * idx.len() as f64;
         }
         total / train.n_samples().max(1) as f64
     }
 
-    /// One step of backpropagation through the logistic layer and every hidden layer, on
-    /// the minibatch gathered in `ws`; returns the loss before the step.
-    fn backprop_step(&mut self, ws: &mut BackpropWorkspace<T>, eta: T) -> T {
-        // forward with mean activations, keeping every layer's output
-        for (l, layer) in self.hidden.iter().enumerate() {
-            let (below, rest) = ws.outputs.split_at_mut(l);
-            layer.forward_into(below.last().unwrap_or(&ws.batch), &mut rest[0]);
-        }
-        let top_input = ws.outputs.last().unwrap_or(&ws.batch);
-        self.top.probabilities_into(top_input, &mut ws.probs);
-        let loss = LogisticRegression::cross_entropy(&ws.probs, &ws.labels);
-
-        // backward, in place: each layer's input gradient is taken before its own update
-        let (labels, probs) = (&ws.labels, &mut ws.probs);
-        self.top
-            .backward_apply(top_input, probs, labels, ws.grads.last_mut(), eta);
-        for l in (0..self.hidden.len()).rev() {
-            let (below, rest) = ws.grads.split_at_mut(l);
-            let x = if l == 0 {
-                &ws.batch
-            } else {
-                &ws.outputs[l - 1]
-            };
-            self.hidden[l].backward_apply(x, &ws.outputs[l], &mut rest[0], below.last_mut(), eta);
-        }
-        loss
-    }
-
     /// Loss and accuracy on a data set.
     fn evaluate(&self, data: &Dataset<T>) -> Validation {
         evaluate(&self.hidden_refs(), self.top, data)
+    }
+}
+
+/// The drop probabilities of a run. Frozen features are the top hidden layer's output, or
+/// the raw input for a model without hidden layers.
+fn drops(cfg: &CheckedFinetune, top_only: bool, n_hidden_layers: usize) -> Drops {
+    let hidden = cfg.dropout_hidden;
+    match (top_only, n_hidden_layers) {
+        (false, _) => Drops {
+            input: cfg.dropout_input,
+            hidden,
+        },
+        (true, 0) => Drops {
+            input: cfg.dropout_input,
+            hidden: 0.0,
+        },
+        (true, _) => Drops {
+            input: hidden,
+            hidden: 0.0,
+        },
     }
 }
 
@@ -662,7 +901,17 @@ mod tests {
             let mut ws = BackpropWorkspace::new(c.hidden.len());
             let all: Vec<usize> = (0..data.n_samples()).collect();
             ws.gather(data.features(), data.labels(), &all);
-            c.backprop_step(&mut ws, eta)
+            let step = SgdStep::plain(eta);
+            backprop_masked(
+                &mut c.hidden,
+                c.top,
+                &mut ws,
+                &step,
+                Drops {
+                    input: 0.0,
+                    hidden: 0.0,
+                },
+            )
         }
     }
 
@@ -716,6 +965,73 @@ mod tests {
         }
     }
 
+    /// A fixed mask of 0 and 1/q for a `(rows, cols)` activation, q = 1 − p.
+    fn fixed_mask(rows: usize, cols: usize, p: f64, salt: usize) -> Matrix<f64> {
+        Matrix::from_fn(rows, cols, |i, j| {
+            let dropped = ((i * 7 + j * 3 + salt) % 5) < 2;
+            if dropped {
+                0.0
+            } else {
+                1.0 / (1.0 - p)
+            }
+        })
+    }
+
+    /// The loss of `net` under the masks: x̃ = x ⊙ m₀, ỹ_ℓ = σ(ỹ_ℓ₋₁ Wᵀ + b) ⊙ m_ℓ₊₁.
+    fn masked_loss(net: &Net, data: &Dataset<f64>, masks: &[Matrix<f64>]) -> f64 {
+        let mut h = data.features().clone();
+        apply_mask(&mut h, &masks[0]);
+        for (layer, mask) in net.hidden.iter().zip(&masks[1..]) {
+            h = layer.forward(&h);
+            apply_mask(&mut h, mask);
+        }
+        LogisticRegression::cross_entropy(&net.top.probabilities(&h), data.labels())
+    }
+
+    #[test]
+    fn backpropagation_with_fixed_dropout_masks_matches_finite_differences() {
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let net = Net::new(&mut rng);
+        let x = Matrix::from_fn(7, 5, |i, j| ((i * 5 + j) as f64 * 0.37).sin().abs());
+        let data = Dataset::new(x, vec![2, 1, 0, 2, 1, 0, 0], 3).unwrap();
+        let drops = Drops {
+            input: 0.2,
+            hidden: 0.5,
+        };
+        let masks = vec![
+            fixed_mask(7, 5, drops.input, 0),
+            fixed_mask(7, 4, drops.hidden, 1),
+            fixed_mask(7, 3, drops.hidden, 2),
+        ];
+
+        // one plain step under the masks: ∂L/∂θ = (θ_before − θ_after) / η
+        let mut stepped = Net {
+            hidden: net.hidden.clone(),
+            top: net.top.clone(),
+        };
+        let eta = 1e-3;
+        let mut c = Classifier {
+            hidden: stepped.hidden.iter_mut().collect(),
+            top: &mut stepped.top,
+        };
+        let mut ws = BackpropWorkspace::new(2);
+        let all: Vec<usize> = (0..7).collect();
+        ws.gather(data.features(), data.labels(), &all);
+        ws.masks = masks.clone();
+        let step = SgdStep::plain(eta);
+        let loss = backprop_masked(&mut c.hidden, c.top, &mut ws, &step, drops);
+        approx::assert_relative_eq!(loss, masked_loss(&net, &data, &masks), epsilon = 1e-12);
+        let (before, after) = (net.params(), stepped.params());
+
+        let h = 1e-6;
+        for idx in 0..before.len() {
+            let grad = (before[idx] - after[idx]) / eta;
+            let plus = masked_loss(&nudged(&net, idx, h), &data, &masks);
+            let minus = masked_loss(&nudged(&net, idx, -h), &data, &masks);
+            approx::assert_abs_diff_eq!(grad, (plus - minus) / (2.0 * h), epsilon = 1e-7);
+        }
+    }
+
     #[test]
     fn thirteen_rows_with_minibatch_ten_train_on_two_minibatches() {
         let mut rng = ChaCha8Rng::seed_from_u64(4);
@@ -723,13 +1039,7 @@ mod tests {
         let x = Matrix::from_fn(13, 5, |i, j| ((i + j) % 2) as f64);
         let labels = (0..13).map(|i| i % 3).collect();
         let data = Dataset::new(x, labels, 3).unwrap();
-        let cfg = CheckedFinetune {
-            epochs: 2,
-            learning_rate: 0.1,
-            lr_decay: 0.5,
-            batch_size: 10,
-            mode: FinetuneMode::Full,
-        };
+        let cfg = CheckedFinetune::plain(2, 0.1, 0.5, 10);
         let mut c = Classifier {
             hidden: net.hidden.iter_mut().collect(),
             top: &mut net.top,

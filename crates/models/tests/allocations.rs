@@ -1,6 +1,7 @@
 //! Training allocates nothing per minibatch: the allocations of a run grow with its epochs
 //! (one shuffled order each), not with its minibatches. Checked for the DBN and for SDAs with
-//! each noise, loss and decoder, and with pretraining monitored.
+//! each noise, loss and decoder, with pretraining monitored, and for fine-tuning with
+//! momentum, decay, dropout and early stopping.
 //!
 //! A counting allocator tallies the allocations made by the test's own thread. The thread
 //! count is set to 1 so that no kernel spawns threads (spawning allocates).
@@ -8,7 +9,8 @@
 use layerwise_data::{book_experiment, BookData, SyntheticConfig};
 use layerwise_layers::{LrSchedule, Momentum, Sparsity};
 use layerwise_models::{
-    DaPretrainConfig, Dbn, DbnConfig, DecoderWeights, FinetuneMode, Loss, NoiseKind, Sda, SdaConfig,
+    DaPretrainConfig, Dbn, DbnConfig, DecoderWeights, EarlyStopping, FinetuneMode, Loss, NoiseKind,
+    Sda, SdaConfig,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -154,6 +156,44 @@ fn da_variants() -> Vec<(DaPretrainConfig, bool)> {
         (salt_and_pepper, false),
         (default, true),
     ]
+}
+
+/// Allocations of fine-tuning a DBN for `epochs` epochs with momentum, L2 decay, dropout on
+/// the input and the hidden layers, a step schedule and early stopping (with a patience
+/// longer than the run, so that every run trains all its epochs), on minibatches of 5 rows.
+fn dbn_finetune_options_allocations(data: &BookData<f64>, epochs: usize) -> usize {
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    let mut config = DbnConfig::default();
+    config.pretrain.epochs = 1;
+    let f = &mut config.finetune;
+    (f.epochs, f.batch_size, f.momentum, f.l2) = (epochs, 5, 0.9, 1e-4);
+    (f.dropout_input, f.dropout_hidden) = (0.2, 0.5);
+    f.schedule = LrSchedule::Step {
+        every: 2,
+        factor: 0.5,
+    };
+    f.early_stopping = Some(EarlyStopping::patience(100));
+    let mut dbn = Dbn::new(60, 3, &config, &mut rng).unwrap();
+    dbn.pretrain(&data.pretrain, &mut rng, |_| {}).unwrap();
+    allocations(|| {
+        dbn.finetune(&data.train, Some(&data.test), &mut rng, |_| {})
+            .unwrap();
+    })
+}
+
+#[test]
+fn finetuning_with_momentum_dropout_and_early_stopping_allocates_per_epoch() {
+    layerwise_linalg::set_threads(1);
+    let data = data();
+    dbn_finetune_options_allocations(&data, 1);
+    let (short, long) = (
+        dbn_finetune_options_allocations(&data, 3),
+        dbn_finetune_options_allocations(&data, 6),
+    );
+    // 600 rows in minibatches of 5 are 120 minibatches an epoch; per epoch there are the
+    // shuffled order, the validation pass and, when it improves, the copy of the weights
+    let per_epoch = (long - short) / 3;
+    assert!(per_epoch <= 40, "{per_epoch} allocations per epoch");
 }
 
 /// Three more epochs of 600 rows in minibatches of 50 are 36 more minibatches per layer; at
