@@ -54,8 +54,8 @@ impl<T: Float> Pretrainable<T> for Rbm<T> {
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dbn<T> {
-    rbms: Vec<Rbm<T>>,
-    logistic: LogisticRegression<T>,
+    pub(crate) rbms: Vec<Rbm<T>>,
+    pub(crate) logistic: LogisticRegression<T>,
     pretrain: (CdParams, usize, usize, Propagation),
     finetune: CheckedFinetune,
 }

@@ -14,7 +14,8 @@
 //!
 //! Configurations ([`DbnConfig`], [`SdaConfig`], [`MlpConfig`]) default to the values of
 //! Sugomori's book and are validated once by the model's constructor. Training reports each
-//! epoch to a callback and returns the history; nothing is printed.
+//! epoch to a callback and returns the history; nothing is printed. `into_parts` and
+//! `from_parts` take a model apart into its layers and rebuild it (for model files).
 #![deny(missing_docs)]
 
 mod classifier;
@@ -23,6 +24,7 @@ mod dbn;
 mod error;
 mod history;
 mod mlp;
+mod parts;
 mod sda;
 mod stack;
 
