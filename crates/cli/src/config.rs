@@ -532,7 +532,11 @@ impl TrainConfig {
     fn check_data(&self) -> Result<()> {
         let d = &self.data;
         if !(0.0..1.0).contains(&d.validation) {
-            return Err(setting("data.validation", d.validation, "a fraction in [0, 1)"));
+            return Err(setting(
+                "data.validation",
+                d.validation,
+                "a fraction in [0, 1)",
+            ));
         }
         if d.validation > 0.0 && d.validation_file.is_some() {
             let expected = "0 when data.validation_file is given (one or the other)";
@@ -551,7 +555,11 @@ impl TrainConfig {
             _ => {}
         }
         if d.dataset == Some(DatasetName::Mnist) && d.data_dir.is_none() {
-            return Err(setting("data.data_dir", "nothing", "MNIST's folder (--data-dir)"));
+            return Err(setting(
+                "data.data_dir",
+                "nothing",
+                "MNIST's folder (--data-dir)",
+            ));
         }
         d.csv.delimiter_byte()?;
         Ok(())
@@ -678,8 +686,11 @@ mod tests {
 
     #[test]
     fn a_file_changes_only_its_keys_and_resolution_fills_the_kind_defaults() {
-        let c = resolved("seed = 9\n[data]\ntrain = \"a.csv\"\n[pretrain]\nk = 3\n", ModelKind::Dbn)
-            .unwrap();
+        let c = resolved(
+            "seed = 9\n[data]\ntrain = \"a.csv\"\n[pretrain]\nk = 3\n",
+            ModelKind::Dbn,
+        )
+        .unwrap();
         assert_eq!((c.seed, c.pretrain.k), (9, 3));
         assert_eq!(c.pretrain.epochs, PretrainSection::default().epochs);
         assert_eq!(c.hidden(), &[500, 250]);
@@ -714,7 +725,11 @@ mod tests {
     fn settings_no_model_checks_are_checked_once() {
         let train = "[data]\ntrain = \"a.csv\"\n";
         let err = resolved(&format!("{train}validation = 1.0\n"), ModelKind::Dbn).unwrap_err();
-        assert!(err.to_string().starts_with("data.validation = 1 is invalid"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("data.validation = 1 is invalid"),
+            "{err}"
+        );
         let err = resolved("[network]\nhidden = [3]\n", ModelKind::Dbn).unwrap_err();
         assert!(err.to_string().contains("data.train"), "{err}");
         let text = format!("{train}[network]\nhidden = [3, 2]\n");

@@ -236,17 +236,9 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::Io { source, .. } => Some(source),
-            Error::Data(e) => Some(e),
-            Error::Model(e) => Some(e),
-            Error::Metrics(e) => Some(e),
-            _ => None,
-        }
-    }
-}
+/// Each variant's message already holds the message of the error it wraps, so `source` is
+/// `None` (a chain printer would repeat it otherwise); match the variant to reach it.
+impl std::error::Error for Error {}
 
 impl From<layerwise_data::Error> for Error {
     fn from(e: layerwise_data::Error) -> Self {
@@ -268,7 +260,11 @@ impl From<layerwise_metrics::Error> for Error {
 
 /// A parser's multi-line message folded into one line.
 fn one_line(text: &str) -> String {
-    let parts: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let parts: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     parts.join(" ")
 }
 

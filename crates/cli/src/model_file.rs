@@ -30,7 +30,7 @@ use crate::error::{io_error, Error, Result};
 use crate::network::{AnyNetwork, Architecture, Network};
 use crate::record::TrainingRecord;
 use crate::scaling::Scaler;
-use layerwise_layers::{DenoisingAutoencoder, HiddenLayer, Loss, LogisticRegression, Rbm};
+use layerwise_layers::{DenoisingAutoencoder, HiddenLayer, LogisticRegression, Loss, Rbm};
 use layerwise_linalg::{Float, Matrix};
 use layerwise_models::{Dbn, Mlp, Sda};
 use safetensors::tensor::{Dtype as StDtype, SafeTensors, TensorView};
@@ -97,9 +97,15 @@ impl SavedModel {
             ("scaling", json(&self.scaler)),
             ("classes", json(&self.classes)),
             ("metrics", json(&self.record)),
-            ("software", format!("layerwise-cli {}", env!("CARGO_PKG_VERSION"))),
+            (
+                "software",
+                format!("layerwise-cli {}", env!("CARGO_PKG_VERSION")),
+            ),
         ];
-        entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+        entries
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect()
     }
 
     /// The file's bytes.
@@ -121,7 +127,10 @@ impl SavedModel {
         };
         let mut views = Vec::with_capacity(tensors.len());
         for (name, shape, bytes) in &tensors {
-            views.push((name.as_str(), TensorView::new(dtype, shape.clone(), bytes).map_err(format_error)?));
+            views.push((
+                name.as_str(),
+                TensorView::new(dtype, shape.clone(), bytes).map_err(format_error)?,
+            ));
         }
         safetensors::serialize(views, Some(self.metadata())).map_err(format_error)
     }
@@ -188,7 +197,11 @@ impl SavedModel {
         let record: TrainingRecord = meta.json("metrics")?;
         check_consistency(&meta, kind, &arch, &config, &scaler, &classes)?;
 
-        let store = TensorStore { path, tensors: &tensors, dtype };
+        let store = TensorStore {
+            path,
+            tensors: &tensors,
+            dtype,
+        };
         store.check_names(kind, &arch, &config)?;
         let network = match dtype {
             Dtype::F32 => AnyNetwork::F32(build(kind, &arch, &config, &store)?),
@@ -213,12 +226,21 @@ fn json<V: serde::Serialize + ?Sized>(value: &V) -> String {
 fn encode_tensors<T: Float>(network: &Network<T>) -> Vec<(String, Vec<usize>, Vec<u8>)> {
     let bytes = |values: &[T]| -> Vec<u8> {
         match T::NAME {
-            "f32" => values.iter().flat_map(|v| (v.to_f64() as f32).to_le_bytes()).collect(),
-            _ => values.iter().flat_map(|v| v.to_f64().to_le_bytes()).collect(),
+            "f32" => values
+                .iter()
+                .flat_map(|v| (v.to_f64() as f32).to_le_bytes())
+                .collect(),
+            _ => values
+                .iter()
+                .flat_map(|v| v.to_f64().to_le_bytes())
+                .collect(),
         }
     };
     let tensors = network.tensors();
-    tensors.into_iter().map(|(name, shape, values)| (name, shape, bytes(values))).collect()
+    tensors
+        .into_iter()
+        .map(|(name, shape, values)| (name, shape, bytes(values)))
+        .collect()
 }
 
 /// Writes `bytes` to a temporary file in `path`'s folder, syncs it and renames it over
@@ -235,7 +257,11 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let tmp = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
     let written = (|| -> std::io::Result<()> {
         let mut file = std::fs::File::create(&tmp)?;
         file.write_all(bytes)?;
@@ -343,7 +369,12 @@ impl TensorStore<'_> {
     }
 
     /// Every expected tensor there with its dtype and shape, and no other.
-    fn check_names(&self, kind: ModelKind, arch: &Architecture, config: &TrainConfig) -> Result<()> {
+    fn check_names(
+        &self,
+        kind: ModelKind,
+        arch: &Architecture,
+        config: &TrainConfig,
+    ) -> Result<()> {
         let expected = arch.tensor_shapes(kind, config.pretrain.decoder);
         let st_dtype = match self.dtype {
             Dtype::F32 => StDtype::F32,
@@ -355,7 +386,11 @@ impl TensorStore<'_> {
                 return Err(self.error(name, reason));
             };
             if view.dtype() != st_dtype {
-                let reason = format!("dtype {:?}, the metadata says {}", view.dtype(), self.dtype.name());
+                let reason = format!(
+                    "dtype {:?}, the metadata says {}",
+                    view.dtype(),
+                    self.dtype.name()
+                );
                 return Err(self.error(name, reason));
             }
             if view.shape() != shape.as_slice() {
@@ -369,7 +404,10 @@ impl TensorStore<'_> {
         }
         let mut names = self.tensors.names();
         names.sort_unstable();
-        if let Some(extra) = names.iter().find(|n| !expected.iter().any(|(e, _)| e == *n)) {
+        if let Some(extra) = names
+            .iter()
+            .find(|n| !expected.iter().any(|(e, _)| e == *n))
+        {
             let reason = format!("not part of a {kind} model {}", arch.arrows());
             return Err(self.error(extra, reason));
         }
@@ -378,7 +416,10 @@ impl TensorStore<'_> {
 
     /// The values of a tensor whose dtype and shape are already checked.
     fn values<T: Float>(&self, name: &str) -> Result<Vec<T>> {
-        let view = self.tensors.tensor(name).map_err(|e| self.error(name, e.to_string()))?;
+        let view = self
+            .tensors
+            .tensor(name)
+            .map_err(|e| self.error(name, e.to_string()))?;
         let data = view.data();
         Ok(match self.dtype {
             Dtype::F32 => data
@@ -410,7 +451,10 @@ impl TensorStore<'_> {
 
     fn logistic<T: Float>(&self, n_in: usize, n_classes: usize) -> Result<LogisticRegression<T>> {
         let w = self.matrix("logistic.weight", n_classes, n_in)?;
-        Ok(LogisticRegression::from_parts(w, self.values("logistic.bias")?))
+        Ok(LogisticRegression::from_parts(
+            w,
+            self.values("logistic.bias")?,
+        ))
     }
 }
 
@@ -431,7 +475,10 @@ fn build<T: Float>(
     let top = |store: &TensorStore<'_>| store.logistic(n_top, arch.n_classes.unwrap_or(0));
     let rbms = || -> Result<Vec<Rbm<T>>> {
         let layers = sizes.iter().enumerate().map(|(l, &(n_in, n_out))| {
-            Ok(Rbm::from_parts(store.hidden(l, n_in, n_out)?, store.visible(l)?))
+            Ok(Rbm::from_parts(
+                store.hidden(l, n_in, n_out)?,
+                store.visible(l)?,
+            ))
         });
         layers.collect()
     };
@@ -455,7 +502,10 @@ fn build<T: Float>(
         layers.collect()
     };
     let hidden = || -> Result<Vec<HiddenLayer<T>>> {
-        let layers = sizes.iter().enumerate().map(|(l, &(n_in, n_out))| store.hidden(l, n_in, n_out));
+        let layers = sizes
+            .iter()
+            .enumerate()
+            .map(|(l, &(n_in, n_out))| store.hidden(l, n_in, n_out));
         layers.collect()
     };
     Ok(match kind {

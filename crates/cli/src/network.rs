@@ -21,8 +21,8 @@
 
 use crate::config::{DecoderArg, ModelKind, TrainConfig};
 use crate::error::Result;
-use crate::record::{EpochRecord, FinetuneRecord, Observer, Phase, PretrainRecord};
 use crate::record::TrainingRecord;
+use crate::record::{EpochRecord, FinetuneRecord, Observer, Phase, PretrainRecord};
 use layerwise_data::Dataset;
 use layerwise_layers::{DenoisingAutoencoder, HiddenLayer, Rbm};
 use layerwise_linalg::{Float, Matrix};
@@ -89,8 +89,8 @@ impl Architecture {
             if kind.pretrains() {
                 shapes.push((format!("layers.{l}.visible_bias"), vec![n_in]));
             }
-            let untied = matches!(kind, ModelKind::Sda | ModelKind::Da)
-                && decoder == DecoderArg::Untied;
+            let untied =
+                matches!(kind, ModelKind::Sda | ModelKind::Da) && decoder == DecoderArg::Untied;
             if untied {
                 shapes.push((format!("layers.{l}.decoder_weight"), vec![n_in, n_out]));
             }
@@ -129,7 +129,8 @@ impl<T: Float> Network<T> {
 
     /// The shape.
     pub fn architecture(&self) -> Architecture {
-        let hidden_sizes = |layers: Vec<&HiddenLayer<T>>| layers.iter().map(|h| h.n_out()).collect();
+        let hidden_sizes =
+            |layers: Vec<&HiddenLayer<T>>| layers.iter().map(|h| h.n_out()).collect();
         match (self, self.classifier()) {
             (_, Some(c)) => Architecture {
                 n_inputs: c.n_inputs(),
@@ -174,7 +175,11 @@ impl<T: Float> Network<T> {
         }
         if let Some(c) = self.classifier() {
             let w = c.logistic().weights();
-            out.push(("logistic.weight".into(), vec![w.rows(), w.cols()], w.as_slice()));
+            out.push((
+                "logistic.weight".into(),
+                vec![w.rows(), w.cols()],
+                w.as_slice(),
+            ));
             let b = c.logistic().bias();
             out.push(("logistic.bias".into(), vec![b.len()], b));
         }
@@ -187,7 +192,11 @@ pub type Named<'a, T> = (String, Vec<usize>, &'a [T]);
 
 fn push_hidden<'a, T: Float>(out: &mut Vec<Named<'a, T>>, l: usize, h: &'a HiddenLayer<T>) {
     let w = h.weights();
-    out.push((format!("layers.{l}.weight"), vec![w.rows(), w.cols()], w.as_slice()));
+    out.push((
+        format!("layers.{l}.weight"),
+        vec![w.rows(), w.cols()],
+        w.as_slice(),
+    ));
     out.push((format!("layers.{l}.hidden_bias"), vec![h.n_out()], h.bias()));
 }
 
@@ -226,7 +235,11 @@ pub fn train<T: Float, R: Rng + ?Sized>(
 ) -> Result<(Network<T>, TrainingRecord)> {
     let started = Instant::now();
     // an rbm or a da is trained as the one layer of a stack, whose top layer is not used
-    let n_classes = if kind.is_classifier() { train.n_classes() } else { 2 };
+    let n_classes = if kind.is_classifier() {
+        train.n_classes()
+    } else {
+        2
+    };
     let n_inputs = train.n_features();
     let x = train.features();
     let v = validation.map(Dataset::features);

@@ -40,18 +40,21 @@ pub struct Progress {
     /// The current phase, for line output.
     phase: Option<Phase>,
     log: Option<BufWriter<File>>,
+    /// A line printed when the first phase starts (once the model is built).
+    header: Option<String>,
     /// The first error writing the log; reported after training.
     log_error: Option<std::io::Error>,
 }
 
 impl Progress {
-    /// Progress shown as `display`, epochs logged to `log` when given.
-    pub fn new(display: Display, log: Option<File>) -> Progress {
+    /// Progress shown as `display` after `header`, epochs logged to `log` when given.
+    pub fn new(display: Display, log: Option<File>, header: String) -> Progress {
         Progress {
             display,
             bar: None,
             phase: None,
             log: log.map(BufWriter::new),
+            header: (display != Display::Quiet).then_some(header),
             log_error: None,
         }
     }
@@ -132,6 +135,9 @@ fn figures(record: &EpochRecord) -> String {
 
 impl Observer for Progress {
     fn phase_started(&mut self, phase: Phase) {
+        if let Some(header) = self.header.take() {
+            eprintln!("{header}");
+        }
         self.phase = Some(phase);
         if self.display == Display::Bars {
             self.open_bar(phase);
@@ -151,7 +157,12 @@ impl Observer for Progress {
             }
             Display::Lines => {
                 let line = match (record, self.phase) {
-                    (EpochRecord::Pretrain(r), Some(Phase::Pretrain { n_layers, epochs, .. })) => {
+                    (
+                        EpochRecord::Pretrain(r),
+                        Some(Phase::Pretrain {
+                            n_layers, epochs, ..
+                        }),
+                    ) => {
                         let (l, e) = (r.layer + 1, r.epoch + 1);
                         format!("pretrain layer {l}/{n_layers} epoch {e}/{epochs}: {text}")
                     }

@@ -50,7 +50,9 @@ impl std::str::FromStr for ScalingSpec {
                 };
                 match c.parse::<f64>() {
                     Ok(c) if c.is_finite() && c != 0.0 => Ok(ScalingSpec::Divide(c)),
-                    _ => Err(format!("{s:?}: the divisor must be a finite non-zero number")),
+                    _ => Err(format!(
+                        "{s:?}: the divisor must be a finite non-zero number"
+                    )),
                 }
             }
         }
@@ -183,7 +185,11 @@ impl fmt::Display for Scaler {
             Scaler::None => f.write_str("none"),
             Scaler::Divide { divisor } => write!(f, "divide by {divisor}"),
             Scaler::MinMax { offset, .. } => {
-                write!(f, "min-max over {} features (fitted on training rows)", offset.len())
+                write!(
+                    f,
+                    "min-max over {} features (fitted on training rows)",
+                    offset.len()
+                )
             }
             Scaler::Standardise { offset, .. } => {
                 let n = offset.len();
@@ -203,7 +209,11 @@ fn min_and_range<T: Float>(x: &Matrix<T>) -> (Vec<f64>, Vec<f64>) {
             max[j] = max[j].max(v.to_f64());
         }
     }
-    let range = min.iter().zip(&max).map(|(lo, hi)| nonzero(hi - lo)).collect();
+    let range = min
+        .iter()
+        .zip(&max)
+        .map(|(lo, hi)| nonzero(hi - lo))
+        .collect();
     (min, range)
 }
 
@@ -252,7 +262,10 @@ mod tests {
         }
         assert_eq!("standardize".parse(), Ok(ScalingSpec::Standardise));
         assert!("divide:0".parse::<ScalingSpec>().is_err());
-        assert!("log".parse::<ScalingSpec>().unwrap_err().contains("\"log\""));
+        assert!("log"
+            .parse::<ScalingSpec>()
+            .unwrap_err()
+            .contains("\"log\""));
     }
 
     #[test]
@@ -275,7 +288,10 @@ mod tests {
         let Scaler::Standardise { offset, scale } = &scaler else {
             panic!("{scaler:?}")
         };
-        assert_eq!((offset.as_slice(), scale.as_slice()), (&[2.0, 2.0][..], &[1.0, 1.0][..]));
+        assert_eq!(
+            (offset.as_slice(), scale.as_slice()),
+            (&[2.0, 2.0][..], &[1.0, 1.0][..])
+        );
         let mut test = matrix(&[[5.0, 4.0]]);
         scaler.apply(&mut test).unwrap();
         assert_eq!(test.as_slice(), &[3.0, 2.0]);

@@ -90,7 +90,11 @@ impl Source {
         let looks_idx = name
             .as_deref()
             .is_some_and(|n| n.contains("-idx") && n.contains("-ubyte"));
-        match format.unwrap_or(if looks_idx { DataFormat::Idx } else { DataFormat::Csv }) {
+        match format.unwrap_or(if looks_idx {
+            DataFormat::Idx
+        } else {
+            DataFormat::Csv
+        }) {
             DataFormat::Csv => Source::Csv(path.to_path_buf()),
             DataFormat::Idx => {
                 let derived = name
@@ -143,8 +147,12 @@ impl Source {
                 let (images, labels) = split.file_names();
                 let images = find_plain_or_gz(dir, images)?;
                 let labels = find_plain_or_gz(dir, labels)?;
-                let names = (*name == DatasetName::FashionMnist)
-                    .then(|| FASHION_MNIST_CLASSES.iter().map(|s| s.to_string()).collect());
+                let names = (*name == DatasetName::FashionMnist).then(|| {
+                    FASHION_MNIST_CLASSES
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect()
+                });
                 read_idx_pair(&images, Some(&labels), names)
             }
         }
@@ -158,7 +166,9 @@ fn find_plain_or_gz(dir: &Path, name: &str) -> Result<PathBuf> {
     match (plain.is_file(), gz.is_file()) {
         (true, _) => Ok(plain),
         (false, true) => Ok(gz),
-        _ => Err(Error::Data(layerwise_data::Error::MissingFile { path: plain })),
+        _ => Err(Error::Data(layerwise_data::Error::MissingFile {
+            path: plain,
+        })),
     }
 }
 
@@ -177,14 +187,24 @@ pub fn read_idx_pair<T: Float>(
     let (n, width) = match array.dims.as_slice() {
         [n, r, c] => (*n, r * c),
         [n, d] => (*n, *d),
-        dims => return Err(idx_shape(images, dims, "images of shape (n, rows, cols) or (n, d)")),
+        dims => {
+            return Err(idx_shape(
+                images,
+                dims,
+                "images of shape (n, rows, cols) or (n, d)",
+            ))
+        }
     };
     if n == 0 || width == 0 {
         return Err(Error::NoRows {
             path: images.to_path_buf(),
         });
     }
-    let values = array.data.iter().map(|&b| T::from_f64(f64::from(b))).collect();
+    let values = array
+        .data
+        .iter()
+        .map(|&b| T::from_f64(f64::from(b)))
+        .collect();
     let features = Matrix::from_vec(n, width, values).map_err(|_| Error::NoRows {
         path: images.to_path_buf(),
     })?;
@@ -193,7 +213,11 @@ pub fn read_idx_pair<T: Float>(
         Some(path) => {
             let array = read_idx(path)?;
             if array.dims != [n] {
-                return Err(idx_shape(path, &array.dims, &format!("({n}) labels, one per image")));
+                return Err(idx_shape(
+                    path,
+                    &array.dims,
+                    &format!("({n}) labels, one per image"),
+                ));
             }
             let indices = array.data.iter().map(|&b| usize::from(b)).collect();
             Some(RawLabels::Indices { indices, names })
@@ -397,7 +421,12 @@ impl Classes {
                 let ints: Option<BTreeSet<i64>> = text.iter().map(|t| t.parse().ok()).collect();
                 let names = match ints {
                     Some(ints) => ints.iter().map(i64::to_string).collect(),
-                    None => text.iter().collect::<BTreeSet<_>>().into_iter().cloned().collect(),
+                    None => text
+                        .iter()
+                        .collect::<BTreeSet<_>>()
+                        .into_iter()
+                        .cloned()
+                        .collect(),
                 };
                 Classes { names }
             }
@@ -434,8 +463,12 @@ impl Classes {
     /// # Errors
     /// [`Error::UnknownLabel`] for the first label that is not a class.
     pub fn encode(&self, labels: &RawLabels, path: &Path) -> Result<Vec<usize>> {
-        let index: HashMap<&str, usize> =
-            self.names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
+        let index: HashMap<&str, usize> = self
+            .names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), i))
+            .collect();
         let numeric_names = self.names.iter().any(|n| n.parse::<i64>().is_ok());
         let unknown = |at: String, label: String| Error::UnknownLabel {
             path: path.to_path_buf(),
@@ -501,7 +534,10 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("layerwise-table-{name}-{stamp}"));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(name);
-        std::fs::File::create(&path).unwrap().write_all(text.as_bytes()).unwrap();
+        std::fs::File::create(&path)
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
         TempFile { dir, path }
     }
 
@@ -549,19 +585,38 @@ mod tests {
         assert_eq!(t.features.shape(), (2, 2));
         let classes = Classes::fit(t.labels.as_ref().unwrap());
         assert_eq!(classes.names(), ["setosa", "virginica"]);
-        assert_eq!(classes.encode(t.labels.as_ref().unwrap(), &f.path).unwrap(), [0, 1]);
+        assert_eq!(
+            classes.encode(t.labels.as_ref().unwrap(), &f.path).unwrap(),
+            [0, 1]
+        );
         let forced = CsvOptions {
             header: HeaderMode::Yes,
             ..opts
         };
-        assert_eq!(read_csv::<f64>(&f.path, &forced, None).unwrap().features.rows(), 1);
+        assert_eq!(
+            read_csv::<f64>(&f.path, &forced, None)
+                .unwrap()
+                .features
+                .rows(),
+            1
+        );
     }
 
     #[test]
     fn a_bad_number_is_reported_with_its_line_and_column() {
         let f = file("bad.csv", "x,y,label\n1,2,a\n3,oops,b\n");
         let err = read_csv::<f64>(&f.path, &options("last"), None).unwrap_err();
-        assert!(matches!(err, Error::BadNumber { line: 3, column: 1, .. }), "{err:?}");
+        assert!(
+            matches!(
+                err,
+                Error::BadNumber {
+                    line: 3,
+                    column: 1,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
         let message = err.to_string();
         assert!(message.ends_with("line 3, column 1 (\"y\"): \"oops\" is not a finite number"));
         let f = file("nan.csv", "1,NaN,0\n");
@@ -575,10 +630,20 @@ mod tests {
     fn ragged_rows_missing_columns_and_empty_files_are_named() {
         let f = file("r.csv", "1,2,0\n1,2\n");
         let err = read_csv::<f64>(&f.path, &options("last"), None).unwrap_err();
-        assert!(matches!(err, Error::RowLength { line: 2, found: 2, expected: 3, .. }));
+        assert!(matches!(
+            err,
+            Error::RowLength {
+                line: 2,
+                found: 2,
+                expected: 3,
+                ..
+            }
+        ));
         let f = file("m.csv", "a,b\n1,2\n");
         let err = read_csv::<f64>(&f.path, &options("class"), None).unwrap_err();
-        assert!(err.to_string().contains("no label column \"class\"; the file has the columns a, b"));
+        assert!(err
+            .to_string()
+            .contains("no label column \"class\"; the file has the columns a, b"));
         let err = read_csv::<f64>(&f.path, &options("5"), None).unwrap_err();
         assert!(matches!(err, Error::NoSuchColumn { .. }));
         let f = file("e.csv", "a,b\n");
@@ -596,7 +661,14 @@ mod tests {
         let labelled = read_csv::<f64>(&f.path, &options("first"), Some(2)).unwrap();
         assert_eq!(text(&labelled.labels), ["1", "4"]);
         let err = read_csv::<f64>(&f.path, &options("last"), Some(5)).unwrap_err();
-        assert!(matches!(err, Error::DataWidth { found: 3, n_inputs: 5, .. }));
+        assert!(matches!(
+            err,
+            Error::DataWidth {
+                found: 3,
+                n_inputs: 5,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -606,8 +678,12 @@ mod tests {
         assert_eq!(classes.names(), ["9", "10"]);
         let path = Path::new("t.csv");
         assert_eq!(classes.encode(&labels, path).unwrap(), [1, 0, 1]);
-        let err = classes.encode(&RawLabels::Text(vec!["0".into()]), path).unwrap_err();
-        assert!(err.to_string().contains("label \"0\" is not one of the model's classes (9, 10)"));
+        let err = classes
+            .encode(&RawLabels::Text(vec!["0".into()]), path)
+            .unwrap_err();
+        assert!(err
+            .to_string()
+            .contains("label \"0\" is not one of the model's classes (9, 10)"));
 
         // class names that are not numbers also take class indices
         let named = Classes::new(vec!["cat".into(), "dog".into()]);

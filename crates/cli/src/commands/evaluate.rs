@@ -150,6 +150,8 @@ fn evaluate<T: Float>(
             .collect(),
         macro_avg: AverageMetrics::new(cm.macro_average(), cm.total()),
         weighted_avg: AverageMetrics::new(cm.weighted_average(), cm.total()),
-        confusion_matrix: (0..n).map(|t| (0..n).map(|p| cm.count(t, p)).collect()).collect(),
+        confusion_matrix: (0..n)
+            .map(|t| (0..n).map(|p| cm.count(t, p)).collect())
+            .collect(),
     })
 }

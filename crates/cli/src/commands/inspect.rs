@@ -43,10 +43,20 @@ fn describe(model: &SavedModel, path: &std::path::Path) -> String {
     let arch = model.architecture();
     let decoder = model.config.pretrain.decoder;
     let shapes = arch.tensor_shapes(kind, decoder);
-    let n_params: usize = shapes.iter().map(|(_, s)| s.iter().product::<usize>()).sum();
-    let mut out = format!("{}: layerwise model, format version {FORMAT_VERSION}\n", path.display());
+    let n_params: usize = shapes
+        .iter()
+        .map(|(_, s)| s.iter().product::<usize>())
+        .sum();
+    let mut out = format!(
+        "{}: layerwise model, format version {FORMAT_VERSION}\n",
+        path.display()
+    );
     out += &format!("kind: {kind} ({})\n", long_name(kind));
-    out += &format!("architecture: {} ({n_params} parameters, {})\n", arch.arrows(), model.dtype().name());
+    out += &format!(
+        "architecture: {} ({n_params} parameters, {})\n",
+        arch.arrows(),
+        model.dtype().name()
+    );
     out += "tensors:\n";
     for (name, shape) in &shapes {
         out += &format!("  {name:<24} {shape:?}\n");

@@ -71,7 +71,9 @@ fn predict<T: Float, W: Write>(
     writer.write_record(header).map_err(csv_io)?;
     for (i, &label) in labels.iter().enumerate() {
         let name = std::iter::once(model.classes[label].clone());
-        writer.write_record(name.chain(row_text(&probs, i))).map_err(csv_io)?;
+        writer
+            .write_record(name.chain(row_text(&probs, i)))
+            .map_err(csv_io)?;
     }
     writer.flush()?;
     Ok(())

@@ -91,7 +91,12 @@ pub struct TrainArgs {
     pub csv: CsvArgs,
 
     /// Hidden layer sizes, bottom first [default: 500,250; 500 for rbm and da]
-    #[arg(long, value_delimiter = ',', value_name = "SIZES", help_heading = "Network")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "SIZES",
+        help_heading = "Network"
+    )]
     pub hidden: Option<Vec<usize>>,
 
     /// The float type [default: f32]
@@ -107,11 +112,19 @@ pub struct TrainArgs {
     pub batch_size: Option<usize>,
 
     /// Pretraining epochs per layer [default: 3]
-    #[arg(long, value_name = "N", help_heading = "Pretraining (dbn, sda, rbm, da)")]
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Pretraining (dbn, sda, rbm, da)"
+    )]
     pub pretrain_epochs: Option<usize>,
 
     /// Pretraining learning rate [default: 0.05]
-    #[arg(long, value_name = "RATE", help_heading = "Pretraining (dbn, sda, rbm, da)")]
+    #[arg(
+        long,
+        value_name = "RATE",
+        help_heading = "Pretraining (dbn, sda, rbm, da)"
+    )]
     pub pretrain_lr: Option<f64>,
 
     /// Gibbs steps of CD-k (dbn, rbm) [default: 1]
@@ -123,7 +136,11 @@ pub struct TrainArgs {
     pub noise: Option<NoiseArg>,
 
     /// The corruption's level: a probability, or σ for gaussian (sda, da) [default: 0.2]
-    #[arg(long, value_name = "LEVEL", help_heading = "Pretraining (dbn, sda, rbm, da)")]
+    #[arg(
+        long,
+        value_name = "LEVEL",
+        help_heading = "Pretraining (dbn, sda, rbm, da)"
+    )]
     pub corruption: Option<f64>,
 
     /// What each dA minimises (sda, da) [default: cross-entropy]
@@ -143,19 +160,35 @@ pub struct TrainArgs {
     pub monitor: bool,
 
     /// Supervised epochs [default: 15]
-    #[arg(long, value_name = "N", help_heading = "Fine-tuning (dbn, sda, mlp, logistic)")]
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Fine-tuning (dbn, sda, mlp, logistic)"
+    )]
     pub finetune_epochs: Option<usize>,
 
     /// Supervised learning rate of the first epoch [default: 0.2]
-    #[arg(long, value_name = "RATE", help_heading = "Fine-tuning (dbn, sda, mlp, logistic)")]
+    #[arg(
+        long,
+        value_name = "RATE",
+        help_heading = "Fine-tuning (dbn, sda, mlp, logistic)"
+    )]
     pub finetune_lr: Option<f64>,
 
     /// Per-epoch decay of the supervised learning rate [default: 0.95]
-    #[arg(long, value_name = "FACTOR", help_heading = "Fine-tuning (dbn, sda, mlp, logistic)")]
+    #[arg(
+        long,
+        value_name = "FACTOR",
+        help_heading = "Fine-tuning (dbn, sda, mlp, logistic)"
+    )]
     pub lr_decay: Option<f64>,
 
     /// Which parameters learn [default: full]
-    #[arg(long, value_enum, help_heading = "Fine-tuning (dbn, sda, mlp, logistic)")]
+    #[arg(
+        long,
+        value_enum,
+        help_heading = "Fine-tuning (dbn, sda, mlp, logistic)"
+    )]
     pub finetune_mode: Option<FinetuneModeArg>,
 }
 
@@ -274,18 +307,16 @@ where
     let train = scaled(train, &scaler)?;
     let validation = validation.map(|v| scaled(v, &scaler)).transpose()?;
 
-    if display != Display::Quiet {
-        let arch = shape_text(kind, config.hidden(), train.n_features(), classes.as_ref());
-        let n_val = validation.as_ref().map_or(0, Dataset::n_samples);
-        eprintln!(
-            "training {kind} {arch} ({}) on {} rows ({n_val} validation) of {}; scaling {spec}; \
-             seed {}",
-            config.dtype.name(),
-            train.n_samples(),
-            source.describe(),
-            config.seed
-        );
-    }
+    let arch = shape_text(kind, config.hidden(), train.n_features(), classes.as_ref());
+    let n_val = validation.as_ref().map_or(0, Dataset::n_samples);
+    let header = format!(
+        "training {kind} {arch} ({}) on {} rows ({n_val} validation) of {}; scaling {spec}; \
+         seed {}",
+        config.dtype.name(),
+        train.n_samples(),
+        source.describe(),
+        config.seed
+    );
     let log = match &args.log_json {
         Some(path) => Some(
             std::fs::File::create(path)
@@ -293,8 +324,15 @@ where
         ),
         None => None,
     };
-    let mut progress = Progress::new(display, log);
-    let trained = network::train(kind, &config, &train, validation.as_ref(), &mut rng, &mut progress);
+    let mut progress = Progress::new(display, log, header);
+    let trained = network::train(
+        kind,
+        &config,
+        &train,
+        validation.as_ref(),
+        &mut rng,
+        &mut progress,
+    );
     let log_written = progress.finish();
     let (network, record) = trained?;
     log_written.context("cannot write the --log-json file")?;
@@ -340,7 +378,10 @@ fn validation_split<T: Float>(
             .read(&d.csv, Some(data.n_features()))
             .with_context(|| format!("cannot read the validation data {}", path.display()))?;
         if classes.is_some() && table.labels.is_none() {
-            anyhow::bail!("{}: no labels, needed to validate a classifier", path.display());
+            anyhow::bail!(
+                "{}: no labels, needed to validate a classifier",
+                path.display()
+            );
         }
         return Ok((data, Some(labelled(table, classes)?)));
     }
