@@ -28,7 +28,7 @@ struct Cli {
 enum Command {
     /// Train a model on a CSV or IDX file (or a named data set) and save it.
     #[command(allow_negative_numbers = true)]
-    Train(commands::train::TrainArgs),
+    Train(Box<commands::train::TrainArgs>),
     /// Print a classifier's report and confusion matrix on labelled data.
     Evaluate(commands::evaluate::EvaluateArgs),
     /// Write a classifier's label and class probabilities for each row, as CSV.

@@ -1,7 +1,7 @@
 //! Feature scaling: chosen explicitly, fitted on the training rows only, saved with the
 //! model and applied identically to every row the model sees later.
 //!
-//! Every method maps feature j of a row by x′ⱼ = (xⱼ − oⱼ) / sⱼ, computed in f64 and then
+//! Every method maps feature j of a row by x′ⱼ = (xⱼ − oⱼ) / sⱼ, computed in f64, then
 //! rounded to the model's float type:
 //!
 //! | [`ScalingSpec`] | oⱼ | sⱼ |
