@@ -145,6 +145,7 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
                 learning_rate: args.pretrain_lr,
                 k: args.k,
                 batch_size: args.batch_size,
+                ..RbmPretrainConfig::default()
             };
             let hidden_sizes = args.hidden.clone();
             let config = DbnConfig {
@@ -152,6 +153,7 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
                 pretrain,
                 finetune,
                 propagation: Propagation::Sample,
+                ..DbnConfig::default()
             };
             let mut dbn = Dbn::new(train.n_features(), 10, &config, &mut rng)?;
             dbn.pretrain(train.features(), &mut rng, pretrain_printer(args))?;

@@ -23,6 +23,7 @@
 use crate::error::{io_error, Error, Result};
 use crate::scaling::ScalingSpec;
 use clap::ValueEnum;
+use layerwise_layers::Visible;
 use layerwise_models::{
     DaPretrainConfig, DbnConfig, DecoderWeights, FinetuneConfig, FinetuneMode, Loss, MlpConfig,
     NoiseKind, Propagation, RbmPretrainConfig, SdaConfig,
@@ -310,6 +311,29 @@ pub struct NetworkConfig {
     /// Hidden layer sizes, bottom first. By default `[500, 250]` (`dbn`, `sda`, `mlp`),
     /// `[500]` (`rbm`, `da`: exactly one) or `[]` (`logistic`: none).
     pub hidden: Option<Vec<usize>>,
+    /// The visible units of the bottom RBM (`dbn`, `rbm`).
+    pub visible: VisibleArg,
+}
+
+/// The visible units of the bottom RBM.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum VisibleArg {
+    /// Binary units, for inputs in [0, 1] (the default).
+    #[default]
+    Bernoulli,
+    /// Real-valued units of unit variance, for standardised inputs.
+    Gaussian,
+}
+
+impl VisibleArg {
+    /// The layers crate's value.
+    pub fn units(self) -> Visible {
+        match self {
+            VisibleArg::Bernoulli => Visible::Bernoulli,
+            VisibleArg::Gaussian => Visible::Gaussian,
+        }
+    }
 }
 
 /// The dA's corruption.
@@ -567,30 +591,31 @@ impl TrainConfig {
 
     /// The DBN configuration these settings describe.
     pub fn dbn(&self) -> DbnConfig {
-        DbnConfig {
-            hidden_sizes: self.hidden().to_vec(),
-            pretrain: self.rbm_pretrain(),
-            finetune: self.finetune_config(),
-            propagation: self.propagation(),
-        }
+        with_defaults(|c: &mut DbnConfig| {
+            c.hidden_sizes = self.hidden().to_vec();
+            c.pretrain = self.rbm_pretrain();
+            c.finetune = self.finetune_config();
+            c.propagation = self.propagation();
+            c.visible = self.network.visible.units();
+        })
     }
 
     /// The SDA configuration these settings describe.
     pub fn sda(&self) -> SdaConfig {
-        SdaConfig {
-            hidden_sizes: self.hidden().to_vec(),
-            pretrain: self.da_pretrain(),
-            finetune: self.finetune_config(),
-            propagation: self.propagation(),
-        }
+        with_defaults(|c: &mut SdaConfig| {
+            c.hidden_sizes = self.hidden().to_vec();
+            c.pretrain = self.da_pretrain();
+            c.finetune = self.finetune_config();
+            c.propagation = self.propagation();
+        })
     }
 
     /// The MLP configuration these settings describe (no hidden layers for `logistic`).
     pub fn mlp(&self) -> MlpConfig {
-        MlpConfig {
-            hidden_sizes: self.hidden().to_vec(),
-            finetune: self.finetune_config(),
-        }
+        with_defaults(|c: &mut MlpConfig| {
+            c.hidden_sizes = self.hidden().to_vec();
+            c.finetune = self.finetune_config();
+        })
     }
 
     fn propagation(&self) -> Propagation {

@@ -475,10 +475,11 @@ fn build<T: Float>(
     let top = |store: &TensorStore<'_>| store.logistic(n_top, arch.n_classes.unwrap_or(0));
     let rbms = || -> Result<Vec<Rbm<T>>> {
         let layers = sizes.iter().enumerate().map(|(l, &(n_in, n_out))| {
-            Ok(Rbm::from_parts(
-                store.hidden(l, n_in, n_out)?,
-                store.visible(l)?,
-            ))
+            let rbm = Rbm::from_parts(store.hidden(l, n_in, n_out)?, store.visible(l)?);
+            Ok(match l {
+                0 => rbm.with_visible(config.network.visible.units()),
+                _ => rbm,
+            })
         });
         layers.collect()
     };

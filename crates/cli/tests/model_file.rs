@@ -119,6 +119,15 @@ fn every_kind_round_trips_bit_for_bit_with_identical_predictions() {
             _ => assert!(!kind.is_classifier()),
         }
     }
+    // a Gaussian bottom RBM keeps its visible units through the file
+    let mut c = config(ModelKind::Dbn, Dtype::F64, DecoderArg::Tied);
+    c.network.visible = layerwise_cli::config::VisibleArg::Gaussian;
+    c.data.scaling = Some(ScalingSpec::Standardise);
+    let saved = trained::<f64>(ModelKind::Dbn, &c);
+    let path = dir.join("gaussian.safetensors");
+    saved.save(&path).unwrap();
+    assert_eq!(SavedModel::load(&path).unwrap(), saved);
+
     let leftovers: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .filter_map(|e| e.ok())

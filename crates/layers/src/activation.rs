@@ -7,7 +7,7 @@
 //! go over a batch once, in chunks of whole rows (in parallel for large batches).
 
 use layerwise_linalg::{vmath, Float, Matrix};
-use rand::{Rng, SeedableRng};
+use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// σ(x) = 1 / (1 + e⁻ˣ), evaluated so that e^(…) never overflows.
@@ -129,6 +129,19 @@ impl RowStreams {
     }
 }
 
+/// 1 with probability p, else 0: one uniform from `stream`, a 32-bit draw seen as
+/// u = k / 2³² (fine enough for a unit's probability, and half the generator's work of a
+/// 64-bit draw).
+#[inline]
+pub(crate) fn bernoulli<T: Float>(p: T, stream: &mut ChaCha8Rng) -> T {
+    const SCALE: f64 = 1.0 / 4_294_967_296.0;
+    if f64::from(stream.next_u32()) * SCALE < p.to_f64() {
+        T::ONE
+    } else {
+        T::ZERO
+    }
+}
+
 /// `out` ← Bernoulli(`probs`), one 32-bit word of `stream` per element in order, seen as
 /// u = w / 2³² (fine enough for a unit's probability, and half the generator's work of a
 /// 64-bit draw); the words are drawn in runs of 256 and compared in vector code.
@@ -203,6 +216,57 @@ pub(crate) fn add_bias_sigmoid_sample<T: Float>(
     });
 }
 
+/// Fills `out` with independent N(0, 1) draws from `stream` by the Box–Muller transform: each
+/// pair of 64-bit draws (u₁ ∈ (0, 1], u₂ ∈ [0, 1), 53 bits each) gives
+/// √(−2 ln u₁)·cos 2πu₂ and √(−2 ln u₁)·sin 2πu₂; an odd last element drops
+/// the sine.
+pub(crate) fn standard_normals(out: &mut [f64], stream: &mut ChaCha8Rng) {
+    const SCALE: f64 = 1.0 / (1_u64 << 53) as f64;
+    for pair in out.chunks_mut(2) {
+        let u1 = 1.0 - (stream.next_u64() >> 11) as f64 * SCALE;
+        let u2 = (stream.next_u64() >> 11) as f64 * SCALE;
+        let r = (-2.0 * u1.ln()).sqrt();
+        let (sin, cos) = (std::f64::consts::TAU * u2).sin_cos();
+        pair[0] = r * cos;
+        if let Some(second) = pair.get_mut(1) {
+            *second = r * sin;
+        }
+    }
+}
+
+/// z ← z + b (the means of unit-variance Gaussian units) and `sample` ← z + ε, ε ~ N(0, I),
+/// in one pass, row i drawing from stream i ([`standard_normals`], in column order).
+///
+/// `sample` is reshaped to the shape of z. The draws are made in blocks on the stack, so
+/// nothing is allocated.
+///
+/// # Panics
+/// If `bias.len() ≠ z.cols()`.
+#[track_caller]
+pub(crate) fn add_bias_gaussian_sample<T: Float>(
+    z: &mut Matrix<T>,
+    bias: &[T],
+    sample: &mut Matrix<T>,
+    streams: &RowStreams,
+) {
+    const BLOCK: usize = 64;
+    assert_eq!(bias.len(), z.cols(), "bias length ≠ cols");
+    sample.reshape_uninit(z.rows(), z.cols());
+    z.par_rows_mut2(sample, |i, means, draws| {
+        let mut stream = streams.row(i);
+        let mut noise = [0.0_f64; BLOCK];
+        for (m, &b) in means.iter_mut().zip(bias) {
+            *m += b;
+        }
+        for (means, draws) in means.chunks(BLOCK).zip(draws.chunks_mut(BLOCK)) {
+            standard_normals(&mut noise[..means.len()], &mut stream);
+            for ((s, &m), &e) in draws.iter_mut().zip(means).zip(&noise) {
+                *s = m + T::from_f64(e);
+            }
+        }
+    });
+}
+
 /// g ← g ⊙ y ⊙ (1 − y): ∂L/∂y turned into δ = ∂L/∂z for y = σ(z), in place,
 /// rows in parallel.
 ///
@@ -237,7 +301,6 @@ pub fn argmax_rows<T: Float>(m: &Matrix<T>) -> Vec<usize> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use rand::RngCore;
     use rand_chacha::ChaCha8Rng;
 
     #[test]

@@ -1,5 +1,6 @@
 //! The crate's error type.
 
+use crate::rbm::Visible;
 use std::fmt;
 
 /// What went wrong when building a layer or its training parameters.
@@ -27,6 +28,20 @@ pub enum Error {
         /// The range it must lie in, in words.
         expected: &'static str,
     },
+    /// An operation an RBM with this kind of visible units does not support.
+    Unsupported {
+        /// What was asked, e.g. `"the pseudo-likelihood"`.
+        operation: &'static str,
+        /// The RBM's visible units.
+        visible: Visible,
+    },
+    /// A model too large to enumerate the states of its smaller layer.
+    TooManyStates {
+        /// Units of the layer to enumerate.
+        units: usize,
+        /// The most that are enumerated.
+        max: usize,
+    },
 }
 
 /// `Result` with this crate's [`Error`].
@@ -48,6 +63,15 @@ impl fmt::Display for Error {
                 expected,
             } => {
                 write!(f, "{name} = {value} is invalid: expected {expected}")
+            }
+            Error::Unsupported { operation, visible } => {
+                write!(f, "{operation} is not defined for {visible} visible units")
+            }
+            Error::TooManyStates { units, max } => {
+                write!(
+                    f,
+                    "enumerating 2^{units} states is too many: at most {max} units"
+                )
             }
         }
     }

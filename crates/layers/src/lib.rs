@@ -1,8 +1,12 @@
 //! The layers the layerwise models are stacked from.
 //!
 //! - [`HiddenLayer`]: y = σ(x Wᵀ + b), with its backward pass; the shared building block.
-//! - [`Rbm`]: a Bernoulli–Bernoulli RBM trained by CD-k ([`CdParams`]). It *owns* a
-//!   [`HiddenLayer`] holding W and the hidden bias, plus a visible bias.
+//! - [`Rbm`]: an RBM with binary hidden units and Bernoulli or Gaussian visible units
+//!   ([`Visible`]), trained by CD-k ([`CdParams`]) or by an [`RbmTrainer`] (PCD-k,
+//!   momentum, weight decay, sparsity, [`LrSchedule`]). It *owns* a [`HiddenLayer`] holding W
+//!   and the hidden bias, plus a visible bias. [`Rbm::monitor`] measures free energies and
+//!   the pseudo-likelihood, [`Rbm::estimate_log_partition`] ln Z by AIS ([`AisParams`]),
+//!   [`Rbm::generate`] runs Gibbs chains.
 //! - [`DenoisingAutoencoder`]: a [`Noise`] (masking, salt and pepper, Gaussian) chosen in
 //!   [`DaParams`], tied or untied decoder weights ([`DecoderWeights`]), cross-entropy or
 //!   squared error ([`Loss`]); it too owns a [`HiddenLayer`] (the encoder) plus a visible
@@ -44,6 +48,7 @@ mod hidden;
 mod logistic;
 mod noise;
 mod rbm;
+mod schedule;
 
 pub use activation::{
     argmax_rows, sample_bernoulli, sample_bernoulli_into, sigmoid, sigmoid_inplace,
@@ -56,4 +61,8 @@ pub use error::{Error, Result};
 pub use hidden::{HiddenLayer, LinearGradients};
 pub use logistic::LogisticRegression;
 pub use noise::Noise;
-pub use rbm::{CdParams, CdWorkspace, Rbm, RbmGradients};
+pub use rbm::{
+    AisConfig, AisEstimate, AisParams, CdParams, CdWorkspace, GibbsStart, Momentum, Rbm,
+    RbmGradients, RbmMonitor, RbmTrainConfig, RbmTrainer, Sparsity, Visible, MAX_ENUMERATED_UNITS,
+};
+pub use schedule::LrSchedule;

@@ -237,8 +237,8 @@ fn exp_f32_one(x: f32) -> f32 {
     let e = p * r * r + r + 1.0;
     // 2ⁿ in two halves, so that n = 128 (x near HI) does not overflow the exponent field
     let half = ni >> 1;
-    let s1 = f32::from_bits(((half + 127) as u32) << 23);
-    let s2 = f32::from_bits((((ni - half) + 127) as u32) << 23);
+    let s1 = f32::from_bits((half.wrapping_add(127) as u32) << 23);
+    let s2 = f32::from_bits((ni.wrapping_sub(half).wrapping_add(127) as u32) << 23);
     let y = e * s1 * s2;
     let y = if x > HI { f32::INFINITY } else { y };
     let y = if x < LO { 0.0 } else { y };
@@ -265,9 +265,10 @@ fn exp_f64_parts(x: f64) -> (f64, f64, f64, f64) {
     let r = x - n * 6.931_457_519_531_25e-1 - n * 1.428_606_820_309_417_2e-6;
     let (num, den) = pade_exp(r);
     // ⌊n / 2⌋ with a logical shift of a biased n (AVX2 has no 64-bit arithmetic shift)
-    let half = ((ni + 2048) as u64 >> 1) as i64 - 1024;
-    let s1 = f64::from_bits(((half + 1023) as u64) << 52);
-    let s2 = f64::from_bits((((ni - half) + 1023) as u64) << 52);
+    // (wrapping: a NaN argument gives meaningless bits here, and NaN out of the quotient)
+    let half = ((ni.wrapping_add(2048) as u64 >> 1) as i64).wrapping_sub(1024);
+    let s1 = f64::from_bits((half.wrapping_add(1023) as u64) << 52);
+    let s2 = f64::from_bits((ni.wrapping_sub(half).wrapping_add(1023) as u64) << 52);
     (num, den, s1, s2)
 }
 
@@ -314,7 +315,7 @@ fn sigmoid_f64_one(x: f64) -> f64 {
     let ni = (t.to_bits() as i64).wrapping_sub(0x4338_0000_0000_0000);
     let r = zc - n * 6.931_457_519_531_25e-1 - n * 1.428_606_820_309_417_2e-6;
     let (num, den) = pade_exp(r);
-    let scale = f64::from_bits(((ni + 1023) as u64) << 52);
+    let scale = f64::from_bits((ni.wrapping_add(1023) as u64) << 52);
     let y = den / (den + num * scale);
     if z > Z_MAX {
         0.0

@@ -4,7 +4,10 @@
 //! once into private checked forms, so a training loop never fails on configuration.
 
 use crate::error::{Error, Result};
-use layerwise_layers::{CdParams, DaParams, DecoderWeights, Loss, Noise};
+use layerwise_layers::{
+    AisConfig, AisParams, DaParams, DecoderWeights, Loss, LrSchedule, Momentum, Noise,
+    RbmTrainConfig, Sparsity, Visible,
+};
 
 /// How the input of layer ℓ ≥ 2 is computed from the layers below during pretraining.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,27 +57,83 @@ impl Default for FinetuneConfig {
     }
 }
 
-/// Greedy CD-k pretraining of each RBM of a DBN.
+/// Greedy CD-k (or PCD-k) pretraining of each RBM of a DBN.
+///
+/// The options beyond the book's (persistent chains, schedule, momentum, decay, sparsity)
+/// are those of [`layerwise_layers::RbmTrainConfig`]; each layer gets a fresh
+/// [`layerwise_layers::RbmTrainer`] (zero velocity, new chains).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RbmPretrainConfig {
     /// Passes over the data for each layer (0 skips pretraining).
     pub epochs: usize,
-    /// Learning rate η.
+    /// Learning rate η of the first epoch.
     pub learning_rate: f64,
     /// Gibbs steps per update (k of CD-k).
     pub k: usize,
     /// Rows per minibatch.
     pub batch_size: usize,
+    /// PCD-k: persistent chains, one per minibatch row, kept across minibatches and epochs.
+    pub persistent: bool,
+    /// How η changes from epoch to epoch.
+    pub schedule: LrSchedule,
+    /// Momentum, with its warm-up.
+    pub momentum: Momentum,
+    /// L2 weight decay λ₂ ≥ 0.
+    pub l2: f64,
+    /// L1 weight decay λ₁ ≥ 0.
+    pub l1: f64,
+    /// A target mean activation for the hidden units.
+    pub sparsity: Option<Sparsity>,
+    /// What to measure after each epoch, if anything.
+    pub monitor: Option<RbmMonitorConfig>,
 }
 
 impl Default for RbmPretrainConfig {
-    /// The book's: 1000 epochs, η = 0.2, k = 1, minibatch 50.
+    /// The book's: 1000 epochs of CD-1 at a constant η = 0.2, minibatch 50; no momentum,
+    /// decay, sparsity or monitoring.
     fn default() -> Self {
         RbmPretrainConfig {
             epochs: 1000,
             learning_rate: 0.2,
             k: 1,
             batch_size: 50,
+            persistent: false,
+            schedule: LrSchedule::Constant,
+            momentum: Momentum::none(),
+            l2: 0.0,
+            l1: 0.0,
+            sparsity: None,
+            monitor: None,
+        }
+    }
+}
+
+/// What DBN pretraining measures after each epoch of each RBM
+/// ([`layerwise_layers::RbmMonitor`], in [`crate::PretrainEpoch::monitor`]).
+///
+/// The training rows measured are the first `subset` rows of the data, and the held-out
+/// rows those given to [`crate::Dbn::pretrain_with_validation`], both propagated to the
+/// layer once, before its first epoch (sampled or mean activations, as in training).
+/// Measurements draw from their own generator, seeded with `seed`, so turning them on
+/// never changes the trained model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RbmMonitorConfig {
+    /// Training rows measured, at least 1 (fewer if the data has fewer).
+    pub subset: usize,
+    /// AIS settings when ln Z and the log-likelihoods are wanted every epoch (its cost is
+    /// two GEMMs of chains × n_visible × n_hidden per temperature).
+    pub ais: Option<AisConfig>,
+    /// The seed of the measurements' generator.
+    pub seed: u64,
+}
+
+impl Default for RbmMonitorConfig {
+    /// 1000 rows, no AIS, seed 0.
+    fn default() -> Self {
+        RbmMonitorConfig {
+            subset: 1000,
+            ais: None,
+            seed: 0,
         }
     }
 }
@@ -139,16 +198,20 @@ pub struct DbnConfig {
     pub finetune: FinetuneConfig,
     /// How layer ℓ ≥ 2 sees the data during pretraining.
     pub propagation: Propagation,
+    /// The visible units of the bottom RBM (those above are Bernoulli): Gaussian for
+    /// real-valued, standardised inputs.
+    pub visible: Visible,
 }
 
 impl Default for DbnConfig {
-    /// The book's network: two hidden layers of 20, sampled propagation.
+    /// The book's network: two hidden layers of 20, sampled propagation, Bernoulli inputs.
     fn default() -> Self {
         DbnConfig {
             hidden_sizes: vec![20, 20],
             pretrain: RbmPretrainConfig::default(),
             finetune: FinetuneConfig::default(),
             propagation: Propagation::Sample,
+            visible: Visible::Bernoulli,
         }
     }
 }
@@ -235,14 +298,65 @@ impl FinetuneConfig {
     }
 }
 
+/// [`RbmPretrainConfig`] once validated.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct CheckedRbmPretrain {
+    /// The trainer's options, validated.
+    pub(crate) train: RbmTrainConfig,
+    pub(crate) epochs: usize,
+    pub(crate) batch_size: usize,
+    pub(crate) monitor: Option<CheckedMonitor>,
+}
+
+/// [`RbmMonitorConfig`] once validated.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct CheckedMonitor {
+    pub(crate) subset: usize,
+    pub(crate) ais: Option<AisParams>,
+    pub(crate) seed: u64,
+}
+
 impl RbmPretrainConfig {
-    pub(crate) fn check(&self) -> Result<CdParams> {
+    pub(crate) fn check(&self) -> Result<CheckedRbmPretrain> {
         positive("pretrain.learning_rate", self.learning_rate)?;
         if self.k == 0 {
             return Err(invalid("pretrain.k", 0, "at least 1 Gibbs step"));
         }
         batch("pretrain.batch_size", self.batch_size)?;
-        Ok(CdParams::new(self.learning_rate, self.k)?)
+        let train = RbmTrainConfig {
+            learning_rate: self.learning_rate,
+            schedule: self.schedule,
+            k: self.k,
+            persistent: self.persistent,
+            momentum: self.momentum,
+            l2: self.l2,
+            l1: self.l1,
+            sparsity: self.sparsity,
+        };
+        train.validate()?;
+        let monitor = self
+            .monitor
+            .as_ref()
+            .map(RbmMonitorConfig::check)
+            .transpose()?;
+        Ok(CheckedRbmPretrain {
+            train,
+            epochs: self.epochs,
+            batch_size: self.batch_size,
+            monitor,
+        })
+    }
+}
+
+impl RbmMonitorConfig {
+    fn check(&self) -> Result<CheckedMonitor> {
+        batch("pretrain.monitor.subset", self.subset)?;
+        let ais = self.ais.as_ref().map(AisParams::new).transpose()?;
+        Ok(CheckedMonitor {
+            subset: self.subset,
+            ais,
+            seed: self.seed,
+        })
     }
 }
 

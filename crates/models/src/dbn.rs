@@ -2,35 +2,66 @@
 //!
 //! Hinton, Osindero & Teh (2006); Sugomori's book, chapter 3. Layer ℓ is an [`Rbm`] whose
 //! weights and hidden bias are the classifier's ℓ-th sigmoid layer, so fine-tuning refines
-//! exactly what pretraining learnt. Input `(n_samples, n_inputs)`, values in [0, 1].
+//! exactly what pretraining learnt. Input `(n_samples, n_inputs)`, values in [0, 1], or
+//! standardised real values under a Gaussian bottom RBM ([`DbnConfig::visible`]).
+//!
+//! Each RBM is pretrained by its own [`RbmTrainer`] (CD-k or PCD-k, momentum, decay,
+//! sparsity, schedule: [`crate::RbmPretrainConfig`]), optionally measured after every epoch
+//! ([`crate::RbmMonitorConfig`]).
 
 use crate::classifier::Classifier;
-use crate::config::{check_shape, representable, CheckedFinetune, DbnConfig, Propagation};
+use crate::config::{
+    check_shape, representable, CheckedFinetune, CheckedRbmPretrain, DbnConfig, Propagation,
+};
 use crate::error::Result;
 use crate::history::{FinetuneEpoch, PretrainEpoch};
-use crate::stack::{self, build_stack, check_features, pretrain_stack, Pretrainable};
+use crate::stack::Pretrainable;
+use crate::stack::{self, build_stack, check_features, pretrain_stack_monitored, Monitor};
 use layerwise_data::Dataset;
-use layerwise_layers::{CdParams, CdWorkspace, HiddenLayer, LogisticRegression, Rbm};
+use layerwise_layers::{HiddenLayer, LogisticRegression, Rbm, RbmMonitor, RbmTrainer, Visible};
 use layerwise_linalg::{Float, Matrix};
 use rand::Rng;
 
 impl<T: Float> Pretrainable<T> for Rbm<T> {
-    type Params = CdParams;
+    type Params = CheckedRbmPretrain;
 
-    type Workspace = CdWorkspace<T>;
+    type Workspace = RbmTrainer<T>;
 
     fn train_step<R: Rng + ?Sized>(
         &mut self,
         x: &Matrix<T>,
-        p: &CdParams,
-        ws: &mut CdWorkspace<T>,
+        _p: &CheckedRbmPretrain,
+        trainer: &mut RbmTrainer<T>,
         rng: &mut R,
     ) -> T {
-        self.contrastive_divergence_with(x, p, ws, rng)
+        trainer.step(self, x, rng)
     }
 
     fn hidden(&self) -> &HiddenLayer<T> {
         self.hidden_layer()
+    }
+
+    fn workspace(p: &CheckedRbmPretrain) -> RbmTrainer<T> {
+        RbmTrainer::new(&p.train).expect("validated when the DBN was built")
+    }
+
+    fn begin_epoch(trainer: &mut RbmTrainer<T>, epoch: usize) {
+        trainer.set_epoch(epoch);
+    }
+
+    fn monitoring(p: &CheckedRbmPretrain) -> Option<(usize, u64)> {
+        p.monitor.as_ref().map(|m| (m.subset, m.seed))
+    }
+
+    fn measure<R: Rng + ?Sized>(
+        &self,
+        p: &CheckedRbmPretrain,
+        train: &Matrix<T>,
+        validation: Option<&Matrix<T>>,
+        rng: &mut R,
+    ) -> Option<RbmMonitor> {
+        let ais = p.monitor.as_ref().and_then(|m| m.ais.as_ref());
+        Some(self.monitor(train, validation, ais, rng))
     }
 }
 
@@ -56,7 +87,8 @@ impl<T: Float> Pretrainable<T> for Rbm<T> {
 pub struct Dbn<T> {
     pub(crate) rbms: Vec<Rbm<T>>,
     pub(crate) logistic: LogisticRegression<T>,
-    pretrain: (CdParams, usize, usize, Propagation),
+    pretrain: CheckedRbmPretrain,
+    propagation: Propagation,
     finetune: CheckedFinetune,
 }
 
@@ -73,16 +105,20 @@ impl<T: Float> Dbn<T> {
     ) -> Result<Self> {
         check_shape(n_inputs, n_classes, &config.hidden_sizes, false)?;
         let p = &config.pretrain;
-        let cd = p.check()?;
+        let pretrain = p.check()?;
         representable::<T>("pretrain.learning_rate", p.learning_rate)?;
         let finetune = config.finetune.check_for::<T>()?;
         let sizes = &config.hidden_sizes;
-        let (rbms, logistic) = build_stack(n_inputs, n_classes, sizes, rng, Rbm::new)?;
-        let pretrain = (cd, p.epochs, p.batch_size, config.propagation);
+        let mut visible = Some(config.visible);
+        let (rbms, logistic) = build_stack(n_inputs, n_classes, sizes, rng, |n_in, n_out, rng| {
+            let rbm = Rbm::new(n_in, n_out, rng)?;
+            Ok(rbm.with_visible(visible.take().unwrap_or(Visible::Bernoulli)))
+        })?;
         Ok(Dbn {
             rbms,
             logistic,
             pretrain,
+            propagation: config.propagation,
             finetune,
         })
     }
@@ -103,6 +139,27 @@ impl<T: Float> Dbn<T> {
         &mut self,
         x: &Matrix<T>,
         rng: &mut R,
+        on_epoch: F,
+    ) -> Result<Vec<PretrainEpoch>>
+    where
+        R: Rng + ?Sized,
+        F: FnMut(&PretrainEpoch),
+    {
+        self.pretrain_with_validation(x, None, rng, on_epoch)
+    }
+
+    /// [`Dbn::pretrain`] with held-out rows `(n_validation, n_inputs)` for the monitoring's
+    /// validation free energy and log-likelihood ([`crate::RbmMonitorConfig`]); they are
+    /// never trained on. Without monitoring they are not used.
+    ///
+    /// # Errors
+    /// As [`Dbn::pretrain`], and [`crate::Error::FeatureMismatch`] for held-out rows of the
+    /// wrong width.
+    pub fn pretrain_with_validation<R, F>(
+        &mut self,
+        x: &Matrix<T>,
+        validation: Option<&Matrix<T>>,
+        rng: &mut R,
         mut on_epoch: F,
     ) -> Result<Vec<PretrainEpoch>>
     where
@@ -110,15 +167,14 @@ impl<T: Float> Dbn<T> {
         F: FnMut(&PretrainEpoch),
     {
         check_features(x, self.n_inputs())?;
-        let (cd, epochs, batch, propagation) = self.pretrain;
-        pretrain_stack(
-            &mut self.rbms,
-            &cd,
-            x,
-            (epochs, batch, propagation),
-            rng,
-            &mut on_epoch,
-        )
+        if let Some(v) = validation {
+            check_features(v, self.n_inputs())?;
+        }
+        let p = &self.pretrain;
+        let schedule = (p.epochs, p.batch_size, self.propagation);
+        let (rbms, data) = (&mut self.rbms, (x, validation));
+        let monitor = Monitor::Off;
+        pretrain_stack_monitored(rbms, p, data, schedule, monitor, rng, &mut on_epoch)
     }
 
     /// Supervised fine-tuning of the whole stack (or its top, as configured).

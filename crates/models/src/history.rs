@@ -1,5 +1,7 @@
 //! What training reports back, epoch by epoch.
 
+use layerwise_layers::RbmMonitor;
+
 /// One epoch of greedy pretraining of one layer.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PretrainEpoch {
@@ -19,6 +21,10 @@ pub struct PretrainEpoch {
     /// Denoising autoencoders only: the same for the validation rows, when monitored with a
     /// validation set. `None` otherwise, and always for an RBM.
     pub validation_reconstruction: Option<f64>,
+    /// For an RBM with monitoring on ([`crate::RbmMonitorConfig`]): free energies, the
+    /// pseudo-likelihood and, with AIS, ln Ẑ and the log-likelihoods, measured after the
+    /// epoch. `None` otherwise.
+    pub monitor: Option<RbmMonitor>,
 }
 
 /// One epoch of supervised training.

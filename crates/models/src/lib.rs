@@ -14,10 +14,14 @@
 //!
 //! Configurations ([`DbnConfig`], [`SdaConfig`], [`MlpConfig`]) default to the values of
 //! Sugomori's book and are validated once by the model's constructor. Training reports each
-//! epoch to a callback and returns the history; nothing is printed. `into_parts` and
-//! `from_parts` take a model apart into its layers and rebuild it (for model files).
+//! epoch to a callback and returns the history; nothing is printed. A DBN's RBMs may be
+//! trained with the options of [`layerwise_layers::RbmTrainer`] (PCD, momentum, decay,
+//! sparsity, schedules) and measured after every epoch ([`RbmMonitorConfig`]).
+//! `into_parts` and `from_parts` take a model apart into its layers and rebuild it (for
+//! model files).
 #![deny(missing_docs)]
 
+mod autoencoder;
 mod classifier;
 mod config;
 mod dbn;
@@ -28,10 +32,11 @@ mod parts;
 mod sda;
 mod stack;
 
+pub use autoencoder::{AutoencoderConfig, AutoencoderEpoch, DeepAutoencoder, Reconstruction};
 pub use classifier::Classifier;
 pub use config::{
     DaPretrainConfig, DbnConfig, FinetuneConfig, FinetuneMode, MlpConfig, NoiseKind, Propagation,
-    RbmPretrainConfig, SdaConfig,
+    RbmMonitorConfig, RbmPretrainConfig, SdaConfig,
 };
 pub use dbn::Dbn;
 pub use error::{Error, Result};

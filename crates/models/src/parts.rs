@@ -10,7 +10,7 @@
 use crate::config::{DbnConfig, MlpConfig, SdaConfig};
 use crate::error::{Error, Result};
 use crate::{Dbn, Mlp, Sda};
-use layerwise_layers::{DenoisingAutoencoder, HiddenLayer, LogisticRegression, Rbm};
+use layerwise_layers::{DenoisingAutoencoder, HiddenLayer, LogisticRegression, Rbm, Visible};
 use layerwise_linalg::Float;
 use rand::rngs::mock::StepRng;
 
@@ -19,7 +19,8 @@ impl<T: Float> Dbn<T> {
     ///
     /// # Errors
     /// [`Error::LayerMismatch`] for layers that do not stack; [`Error::InvalidConfig`]
-    /// when `config.hidden_sizes` differs from the RBMs' hidden sizes or a setting is
+    /// when `config.hidden_sizes` differs from the RBMs' hidden sizes, `config.visible`
+    /// from the bottom RBM's visible units (those above must be Bernoulli), or a setting is
     /// invalid (as for [`Dbn::new`]).
     ///
     /// # Examples
@@ -42,6 +43,18 @@ impl<T: Float> Dbn<T> {
     ) -> Result<Self> {
         let hidden: Vec<&HiddenLayer<T>> = rbms.iter().map(Rbm::hidden_layer).collect();
         let n_inputs = check_parts(&hidden, &logistic, &config.hidden_sizes)?;
+        for (l, rbm) in rbms.iter().enumerate() {
+            let expected = if l == 0 {
+                config.visible
+            } else {
+                Visible::Bernoulli
+            };
+            if rbm.visible() != expected {
+                let value = format!("{} (layer {l} is {})", config.visible, rbm.visible());
+                let expected = "the visible units of the bottom RBM, Bernoulli above it";
+                return Err(invalid("visible", value, expected));
+            }
+        }
         let n_classes = logistic.n_classes();
         let mut dbn = Dbn::new(n_inputs, n_classes, config, &mut StepRng::new(0, 0))?;
         dbn.rbms = rbms;

@@ -172,9 +172,9 @@ impl<T: Float> Sda<T> {
         }
         let (da, epochs, batch, propagation) = self.pretrain;
         let schedule = (epochs, batch, propagation);
-        let monitor = Monitor::Reconstruction(validation);
-        let layers = &mut self.autoencoders;
-        pretrain_stack_monitored(layers, &da, x, schedule, monitor, rng, &mut on_epoch)
+        let (layers, data) = (&mut self.autoencoders, (x, validation));
+        let monitor = Monitor::Reconstruction;
+        pretrain_stack_monitored(layers, &da, data, schedule, monitor, rng, &mut on_epoch)
     }
 
     /// Supervised fine-tuning of the whole stack (or its top, as configured).

@@ -14,9 +14,10 @@ use crate::config::{CheckedFinetune, FinetuneMode, Propagation};
 use crate::error::{Error, Result};
 use crate::history::{FinetuneEpoch, PretrainEpoch, Validation};
 use layerwise_data::{minibatches, shuffled_indices, Dataset};
-use layerwise_layers::{argmax_rows, HiddenLayer, LogisticRegression};
+use layerwise_layers::{argmax_rows, HiddenLayer, LogisticRegression, RbmMonitor};
 use layerwise_linalg::{Float, Matrix};
-use rand::Rng;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 /// A layer that greedy pretraining can train and that then serves as a hidden layer.
 pub(crate) trait Pretrainable<T: Float> {
@@ -43,29 +44,58 @@ pub(crate) trait Pretrainable<T: Float> {
     fn reconstruction_loss(&self, _x: &Matrix<T>, _ws: &mut Self::Workspace) -> Option<f64> {
         None
     }
+
+    /// A fresh workspace for one layer's pretraining.
+    fn workspace(_p: &Self::Params) -> Self::Workspace {
+        Self::Workspace::default()
+    }
+
+    /// Called before each epoch (from 0) of a layer's pretraining.
+    fn begin_epoch(_ws: &mut Self::Workspace, _epoch: usize) {}
+
+    /// The training rows to measure after each epoch and the seed of the measurements'
+    /// generator; `None` (the default) measures nothing.
+    fn monitoring(_p: &Self::Params) -> Option<(usize, u64)> {
+        None
+    }
+
+    /// Measurements after an epoch on the layer's inputs for the measured rows.
+    fn measure<R: Rng + ?Sized>(
+        &self,
+        _p: &Self::Params,
+        _train: &Matrix<T>,
+        _validation: Option<&Matrix<T>>,
+        _rng: &mut R,
+    ) -> Option<RbmMonitor> {
+        None
+    }
 }
 
-/// What greedy pretraining measures after each epoch of a layer, besides its training error.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Monitor<'a, T> {
+/// What greedy pretraining measures after each epoch of a layer, besides its training error
+/// and what the layer's own [`Pretrainable::monitoring`] asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Monitor {
     /// Nothing more.
     Off,
-    /// The layer's reconstruction loss of the clean training rows, and of these validation
-    /// rows `(n_val, n_inputs)` when given; both propagated through the layers below by
-    /// their mean activations, whatever the [`Propagation`], so that monitoring draws
-    /// nothing and leaves training unchanged.
-    Reconstruction(Option<&'a Matrix<T>>),
+    /// The layer's reconstruction loss of the clean training rows, and of the validation
+    /// rows when given; both propagated through the layers below by their mean
+    /// activations, whatever the [`Propagation`], so that monitoring draws nothing and
+    /// leaves training unchanged.
+    Reconstruction,
 }
+
+/// Epochs, minibatch size and propagation of greedy pretraining.
+pub(crate) type Schedule = (usize, usize, Propagation);
 
 /// Greedy layer-wise pretraining: layer ℓ learns from the data propagated through layers
 /// 0..ℓ, which are already trained.
 ///
-/// One workspace serves every layer; in steady state a minibatch allocates nothing.
+/// Each layer gets a fresh workspace; in steady state a minibatch allocates nothing.
 pub(crate) fn pretrain_stack<T, L, R, F>(
     layers: &mut [L],
     params: &L::Params,
     data: &Matrix<T>,
-    schedule: (usize, usize, Propagation),
+    schedule: Schedule,
     rng: &mut R,
     on_epoch: &mut F,
 ) -> Result<Vec<PretrainEpoch>>
@@ -75,19 +105,30 @@ where
     R: Rng + ?Sized,
     F: FnMut(&PretrainEpoch),
 {
-    pretrain_stack_monitored(layers, params, data, schedule, Monitor::Off, rng, on_epoch)
+    let monitor = Monitor::Off;
+    pretrain_stack_monitored(
+        layers,
+        params,
+        (data, None),
+        schedule,
+        monitor,
+        rng,
+        on_epoch,
+    )
 }
 
-/// [`pretrain_stack`], measuring after each epoch what `monitor` asks for.
+/// [`pretrain_stack`] with held-out rows for the measurements: the layers' own
+/// ([`Pretrainable::monitoring`]) and what `monitor` asks for.
 ///
-/// Monitoring computes the clean rows' mean activations once per layer and reuses the
-/// training workspace, so it too allocates nothing per minibatch.
+/// Monitoring propagates the rows it measures once per layer and reuses the training
+/// workspace, so it too allocates nothing per minibatch.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn pretrain_stack_monitored<T, L, R, F>(
     layers: &mut [L],
     params: &L::Params,
-    data: &Matrix<T>,
-    schedule: (usize, usize, Propagation),
-    monitor: Monitor<'_, T>,
+    (data, validation): (&Matrix<T>, Option<&Matrix<T>>),
+    schedule: Schedule,
+    monitor: Monitor,
     rng: &mut R,
     on_epoch: &mut F,
 ) -> Result<Vec<PretrainEpoch>>
@@ -103,24 +144,36 @@ where
             phase: "pretraining",
         });
     }
+    // measurements draw from their own generator, so they never change training
+    let mut measured =
+        L::monitoring(params).map(|(rows, seed)| (rows, ChaCha8Rng::seed_from_u64(seed)));
     let mut history = Vec::new();
-    let mut ws = L::Workspace::default();
     for l in 0..layers.len() {
         let (below, rest) = layers.split_at_mut(l);
         let below: Vec<&HiddenLayer<T>> = below.iter().map(|b| b.hidden()).collect();
-        let watched = Watched::new(&below, data, propagation, monitor);
+        let mut probe = measured.as_mut().map(|(rows, mrng)| {
+            let probe = Probe::new(&below, (data, validation), *rows, propagation, mrng);
+            (probe, mrng)
+        });
+        let watched = Watched::new(&below, (data, validation), propagation, monitor);
         let mut inputs = LayerInputs::new(below, data, propagation);
-        let layer = &mut rest[0];
+        let (layer, mut workspace) = (&mut rest[0], L::workspace(params));
         for epoch in 0..epochs {
-            let error = train_epoch(layer, params, &mut inputs, batch_size, &mut ws, rng);
-            if !error.is_finite() || !is_finite(layer.hidden()) {
-                return Err(Error::NonFinite {
-                    phase: "pretraining",
-                    layer: Some(l),
-                    epoch,
-                });
-            }
-            let record = watched.record(l, epoch, error, layer, &inputs, &mut ws);
+            L::begin_epoch(&mut workspace, epoch);
+            let error = train_epoch(layer, params, &mut inputs, &mut workspace, batch_size, rng);
+            check_finite(error, layer.hidden(), (l, epoch))?;
+            let monitor = probe.as_mut().and_then(|(p, mrng)| {
+                layer.measure(params, &p.train, p.validation.as_ref(), *mrng)
+            });
+            let mut record = PretrainEpoch {
+                layer: l,
+                epoch,
+                error,
+                train_reconstruction: None,
+                validation_reconstruction: None,
+                monitor,
+            };
+            watched.fill(&mut record, layer, &inputs, &mut workspace);
             on_epoch(&record);
             history.push(record);
         }
@@ -128,13 +181,25 @@ where
     Ok(history)
 }
 
-/// One pass of `layer` over the data in shuffled minibatches; returns the mean error.
+/// `Ok(())` when a layer's epoch error and parameters are all finite.
+fn check_finite<T: Float>(error: f64, layer: &HiddenLayer<T>, at: (usize, usize)) -> Result<()> {
+    if error.is_finite() && is_finite(layer) {
+        return Ok(());
+    }
+    Err(Error::NonFinite {
+        phase: "pretraining",
+        layer: Some(at.0),
+        epoch: at.1,
+    })
+}
+
+/// One pass over the data in shuffled minibatches; returns the mean training error.
 fn train_epoch<T, L, R>(
     layer: &mut L,
     params: &L::Params,
     inputs: &mut LayerInputs<'_, T>,
+    workspace: &mut L::Workspace,
     batch_size: usize,
-    ws: &mut L::Workspace,
     rng: &mut R,
 ) -> f64
 where
@@ -147,7 +212,7 @@ where
     let mut total = 0.0;
     for idx in minibatches(&order, batch_size) {
         let x = inputs.gather(idx, rng);
-        let error = layer.train_step(x, params, ws, rng);
+        let error = layer.train_step(x, params, workspace, rng);
         total += error.to_f64() * idx.len() as f64;
     }
     total / n_samples.max(1) as f64
@@ -168,17 +233,17 @@ impl<T: Float> Watched<T> {
     /// layer's inputs are samples, since mean propagation already holds them).
     fn new(
         below: &[&HiddenLayer<T>],
-        data: &Matrix<T>,
+        (data, validation): (&Matrix<T>, Option<&Matrix<T>>),
         propagation: Propagation,
-        monitor: Monitor<'_, T>,
+        monitor: Monitor,
     ) -> Self {
-        let Monitor::Reconstruction(validation) = monitor else {
+        if monitor == Monitor::Off {
             return Watched {
                 on: false,
                 train: None,
                 validation: None,
             };
-        };
+        }
         let sampled = propagation == Propagation::Sample;
         Watched {
             on: true,
@@ -187,23 +252,14 @@ impl<T: Float> Watched<T> {
         }
     }
 
-    /// The epoch's record, with the reconstruction losses when monitoring.
-    fn record<L: Pretrainable<T>>(
+    /// Fills in the record's reconstruction losses when monitoring.
+    fn fill<L: Pretrainable<T>>(
         &self,
-        l: usize,
-        epoch: usize,
-        error: f64,
+        record: &mut PretrainEpoch,
         layer: &L,
         inputs: &LayerInputs<'_, T>,
         ws: &mut L::Workspace,
-    ) -> PretrainEpoch {
-        let mut record = PretrainEpoch {
-            layer: l,
-            epoch,
-            error,
-            train_reconstruction: None,
-            validation_reconstruction: None,
-        };
+    ) {
         if self.on {
             let train = self.train.as_ref().or(inputs.means.as_ref());
             record.train_reconstruction = train.and_then(|x| layer.reconstruction_loss(x, ws));
@@ -211,7 +267,47 @@ impl<T: Float> Watched<T> {
             record.validation_reconstruction =
                 validation.and_then(|x| layer.reconstruction_loss(x, ws));
         }
-        record
+    }
+}
+
+/// The rows a layer is measured on, propagated to it once.
+struct Probe<T> {
+    /// The first training rows, `(subset, n_ℓ)`.
+    train: Matrix<T>,
+    /// The held-out rows, `(n_validation, n_ℓ)`, when some were given.
+    validation: Option<Matrix<T>>,
+}
+
+impl<T: Float> Probe<T> {
+    /// The first `rows` rows of the data and the held-out rows through `below`.
+    fn new<R: Rng + ?Sized>(
+        below: &[&HiddenLayer<T>],
+        (data, validation): (&Matrix<T>, Option<&Matrix<T>>),
+        rows: usize,
+        how: Propagation,
+        rng: &mut R,
+    ) -> Self {
+        let first: Vec<usize> = (0..rows.min(data.rows())).collect();
+        let train = propagate(below, &data.select_rows(&first), how, rng);
+        let validation = validation
+            .filter(|v| v.rows() > 0)
+            .map(|v| propagate(below, v, how, rng));
+        Probe { train, validation }
+    }
+}
+
+/// x through `layers`: mean activations, or a binary sample drawn layer after layer.
+fn propagate<T: Float, R: Rng + ?Sized>(
+    layers: &[&HiddenLayer<T>],
+    x: &Matrix<T>,
+    how: Propagation,
+    rng: &mut R,
+) -> Matrix<T> {
+    match how {
+        Propagation::Mean => forward_means(layers, x),
+        Propagation::Sample => layers
+            .iter()
+            .fold(x.clone(), |h, layer| layer.forward_sample(&h, rng)),
     }
 }
 

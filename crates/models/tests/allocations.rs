@@ -6,6 +6,7 @@
 //! count is set to 1 so that no kernel spawns threads (spawning allocates).
 
 use layerwise_data::{book_experiment, BookData, SyntheticConfig};
+use layerwise_layers::{LrSchedule, Momentum, Sparsity};
 use layerwise_models::{
     DaPretrainConfig, Dbn, DbnConfig, DecoderWeights, FinetuneMode, Loss, NoiseKind, Sda, SdaConfig,
 };
@@ -68,8 +69,29 @@ fn data() -> BookData<f64> {
 
 /// Allocations of pretraining and of fine-tuning a two-layer DBN for `epochs` epochs each.
 fn dbn_allocations(data: &BookData<f64>, epochs: usize) -> (usize, usize) {
-    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    dbn_allocations_with(data, epochs, DbnConfig::default())
+}
+
+/// The same with PCD-2, momentum, both decays, sparsity and a step schedule.
+fn dbn_options_allocations(data: &BookData<f64>, epochs: usize) -> (usize, usize) {
     let mut config = DbnConfig::default();
+    let p = &mut config.pretrain;
+    (p.persistent, p.k, p.l2, p.l1) = (true, 2, 1e-4, 1e-5);
+    p.momentum = Momentum::warm_up(0.5, 0.9, 2);
+    p.schedule = LrSchedule::Step {
+        every: 2,
+        factor: 0.5,
+    };
+    p.sparsity = Some(Sparsity {
+        target: 0.1,
+        cost: 0.1,
+    });
+    dbn_allocations_with(data, epochs, config)
+}
+
+fn dbn_allocations_with(data: &BookData<f64>, epochs: usize, config: DbnConfig) -> (usize, usize) {
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let mut config = config;
     (config.pretrain.epochs, config.finetune.epochs) = (epochs, epochs);
     let mut dbn = Dbn::new(60, 3, &config, &mut rng).unwrap();
     let pre = allocations(|| {
@@ -151,9 +173,19 @@ fn training_loops_allocate_per_epoch_not_per_minibatch() {
     let data = data();
     // a first run pays the one-time costs (the GEMM's buffer pool, say)
     dbn_allocations(&data, 1);
+    dbn_options_allocations(&data, 1);
     sda_allocations(&data, 1, &DaPretrainConfig::default(), true);
     let dbn = (dbn_allocations(&data, 3), dbn_allocations(&data, 6));
     assert_per_epoch_only("DBN", dbn.0, dbn.1);
+    let options = (
+        dbn_options_allocations(&data, 3),
+        dbn_options_allocations(&data, 6),
+    );
+    assert_per_epoch_only(
+        "DBN with PCD, momentum, decay and sparsity",
+        options.0,
+        options.1,
+    );
     for (pretrain, monitored) in da_variants() {
         let sda = (
             sda_allocations(&data, 3, &pretrain, monitored),

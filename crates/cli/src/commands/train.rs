@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Args;
 use layerwise_cli::config::{
     DataFormat, DatasetName, DecoderArg, Dtype, FinetuneModeArg, LossArg, ModelKind, NoiseArg,
-    PropagationArg, TrainConfig,
+    PropagationArg, TrainConfig, VisibleArg,
 };
 use layerwise_cli::model_file::SavedModel;
 use layerwise_cli::network::{self, AnyNetwork, Network};
@@ -98,6 +98,10 @@ pub struct TrainArgs {
         help_heading = "Network"
     )]
     pub hidden: Option<Vec<usize>>,
+
+    /// The bottom RBM's visible units (dbn, rbm) [default: bernoulli]
+    #[arg(long, value_enum, help_heading = "Network")]
+    pub visible: Option<VisibleArg>,
 
     /// The float type [default: f32]
     #[arg(long, value_enum, help_heading = "Network")]
@@ -209,6 +213,7 @@ impl TrainArgs {
         some(&mut d.scaling, &self.scaling);
         self.csv.apply(&mut d.csv);
         some(&mut c.network.hidden, &self.hidden);
+        set(&mut c.network.visible, self.visible);
         let p = &mut c.pretrain;
         set(&mut p.epochs, self.pretrain_epochs);
         set(&mut p.learning_rate, self.pretrain_lr);
