@@ -89,7 +89,7 @@ pub enum Error {
     UnknownLabel {
         /// The file.
         path: PathBuf,
-        /// Where: `"line 5"` (CSV, from 1) or `"row 3"` (IDX, from 0).
+        /// Where: `"data row 5"` (CSV, from 1) or `"row 3"` (IDX, from 0).
         at: String,
         /// The label as written.
         label: String,

@@ -61,9 +61,7 @@ impl Progress {
 
     /// Closes the last bar; the first error writing the log, if any.
     pub fn finish(mut self) -> std::io::Result<()> {
-        if let Some(bar) = self.bar.take() {
-            bar.finish();
-        }
+        self.close_bar();
         if let Some(e) = self.log_error.take() {
             return Err(e);
         }
@@ -73,10 +71,16 @@ impl Progress {
         }
     }
 
-    fn open_bar(&mut self, phase: Phase) {
+    /// Leaves the bar drawn as it ended and moves below it.
+    fn close_bar(&mut self) {
         if let Some(bar) = self.bar.take() {
             bar.finish();
+            eprintln!();
         }
+    }
+
+    fn open_bar(&mut self, phase: Phase) {
+        self.close_bar();
         let (prefix, epochs) = match phase {
             Phase::Pretrain {
                 layer,
@@ -85,8 +89,7 @@ impl Progress {
             } => (format!("pretrain {}/{n_layers}", layer + 1), epochs),
             Phase::Finetune { epochs } => ("finetune".to_string(), epochs),
         };
-        let template = "{prefix:>12} [{bar:30}] {pos}/{len} epochs {elapsed_precise} \
-                        ETA {eta_precise} {msg}";
+        let template = "{prefix:>12} [{wide_bar}] {pos}/{len} epochs, {elapsed} (ETA {eta}) {msg}";
         let style = ProgressStyle::with_template(template)
             .expect("the template is valid")
             .progress_chars("=> ");
@@ -133,6 +136,17 @@ fn figures(record: &EpochRecord) -> String {
     }
 }
 
+/// The figures of an epoch in few characters, for a bar.
+fn short_figures(record: &EpochRecord) -> String {
+    match record {
+        EpochRecord::Pretrain(r) => format!("error {:.4}", r.error),
+        EpochRecord::Finetune(r) => match r.validation_accuracy {
+            Some(a) => format!("loss {:.4}, val {:.1} %", r.train_loss, 100.0 * a),
+            None => format!("loss {:.4}", r.train_loss),
+        },
+    }
+}
+
 impl Observer for Progress {
     fn phase_started(&mut self, phase: Phase) {
         if let Some(header) = self.header.take() {
@@ -151,7 +165,7 @@ impl Observer for Progress {
             Display::Quiet => {}
             Display::Bars => {
                 if let Some(bar) = &self.bar {
-                    bar.set_message(text);
+                    bar.set_message(short_figures(record));
                     bar.inc(1);
                 }
             }

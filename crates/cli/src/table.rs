@@ -127,7 +127,15 @@ impl Source {
             Source::Csv(p) => p.display().to_string(),
             Source::Idx { images, .. } => images.display().to_string(),
             Source::Dataset { name, dir, split } => {
-                format!("{name:?} {split:?} split in {}", dir.display())
+                let name = match name {
+                    DatasetName::FashionMnist => "fashion-mnist",
+                    DatasetName::Mnist => "mnist",
+                };
+                let split = match split {
+                    MnistSplit::Train => "training",
+                    MnistSplit::Test => "test",
+                };
+                format!("{name} {split} split ({})", dir.display())
             }
         }
     }
