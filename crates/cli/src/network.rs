@@ -234,69 +234,113 @@ pub fn train<T: Float, R: Rng + ?Sized>(
     observer: &mut dyn Observer,
 ) -> Result<(Network<T>, TrainingRecord)> {
     let started = Instant::now();
-    // an rbm or a da is trained as the one layer of a stack, whose top layer is not used
-    let n_classes = if kind.is_classifier() {
-        train.n_classes()
-    } else {
-        2
+    let mut run = Run {
+        config,
+        train,
+        validation,
+        rng,
+        observer,
+        pretrain: Vec::new(),
+        finetune: Vec::new(),
     };
-    let n_inputs = train.n_features();
-    let x = train.features();
-    let v = validation.map(Dataset::features);
-    let n_layers = config.hidden().len();
-    let epochs = config.pretrain.epochs;
-    let monitor = config.pretrain.monitor;
-    let mut pretrain = Vec::new();
-    let mut finetune = Vec::new();
     let network = match kind {
-        ModelKind::Dbn | ModelKind::Rbm => {
-            let mut dbn = Dbn::new(n_inputs, n_classes, &config.dbn(), rng)?;
-            pretrain = observe_pretrain(observer, n_layers, epochs, |cb| dbn.pretrain(x, rng, cb))?;
-            if kind == ModelKind::Rbm {
-                let (mut rbms, _) = dbn.into_parts();
-                Network::Rbm(rbms.remove(0))
-            } else {
-                finetune = observe_finetune(observer, config.finetune.epochs, |cb| {
-                    dbn.finetune(train, validation, rng, cb)
-                })?;
-                Network::Dbn(dbn)
-            }
-        }
-        ModelKind::Sda | ModelKind::Da => {
-            let mut sda = Sda::new(n_inputs, n_classes, &config.sda(), rng)?;
-            pretrain = observe_pretrain(observer, n_layers, epochs, |cb| match monitor {
-                true => sda.pretrain_monitored(x, v, rng, cb),
-                false => sda.pretrain(x, rng, cb),
-            })?;
-            if kind == ModelKind::Da {
-                let (mut das, _) = sda.into_parts();
-                Network::Da(das.remove(0))
-            } else {
-                finetune = observe_finetune(observer, config.finetune.epochs, |cb| {
-                    sda.finetune(train, validation, rng, cb)
-                })?;
-                Network::Sda(sda)
-            }
-        }
-        ModelKind::Mlp | ModelKind::Logistic => {
-            let mut mlp = Mlp::new(n_inputs, n_classes, &config.mlp(), rng)?;
-            finetune = observe_finetune(observer, config.finetune.epochs, |cb| {
-                mlp.train(train, validation, rng, cb)
-            })?;
-            match kind {
-                ModelKind::Mlp => Network::Mlp(mlp),
-                _ => Network::Logistic(mlp),
-            }
-        }
+        ModelKind::Dbn | ModelKind::Rbm => run.dbn(kind == ModelKind::Rbm)?,
+        ModelKind::Sda | ModelKind::Da => run.sda(kind == ModelKind::Da)?,
+        ModelKind::Mlp => Network::Mlp(run.mlp()?),
+        ModelKind::Logistic => Network::Logistic(run.mlp()?),
     };
     let record = TrainingRecord {
         n_train: train.n_samples(),
         n_validation: validation.map_or(0, Dataset::n_samples),
-        pretrain,
-        finetune,
+        pretrain: run.pretrain,
+        finetune: run.finetune,
         seconds: started.elapsed().as_secs_f64(),
     };
     Ok((network, record))
+}
+
+/// One training run: what every kind's training needs, and what it records.
+struct Run<'a, T, R: ?Sized> {
+    config: &'a TrainConfig,
+    train: &'a Dataset<T>,
+    validation: Option<&'a Dataset<T>>,
+    rng: &'a mut R,
+    observer: &'a mut dyn Observer,
+    pretrain: Vec<PretrainRecord>,
+    finetune: Vec<FinetuneRecord>,
+}
+
+impl<T: Float, R: Rng + ?Sized> Run<'_, T, R> {
+    /// The inputs and classes of the model to build: a lone layer (`rbm`, `da`) is the one
+    /// layer of a stack with two classes, whose top layer is never trained.
+    fn shape(&self, lone_layer: bool) -> (usize, usize) {
+        let n_classes = if lone_layer {
+            2
+        } else {
+            self.train.n_classes()
+        };
+        (self.train.n_features(), n_classes)
+    }
+
+    /// A DBN, pretrained then fine-tuned; or, for `lone_layer`, its one pretrained RBM.
+    fn dbn(&mut self, lone_layer: bool) -> Result<Network<T>> {
+        let (n_inputs, n_classes) = self.shape(lone_layer);
+        let mut dbn = Dbn::new(n_inputs, n_classes, &self.config.dbn(), self.rng)?;
+        let (x, layers, epochs) = (
+            self.train.features(),
+            self.config.hidden().len(),
+            self.config.pretrain.epochs,
+        );
+        let rng = &mut *self.rng;
+        self.pretrain =
+            observe_pretrain(self.observer, layers, epochs, |cb| dbn.pretrain(x, rng, cb))?;
+        if lone_layer {
+            return Ok(Network::Rbm(dbn.into_parts().0.remove(0)));
+        }
+        let (train, validation) = (self.train, self.validation);
+        self.finetune = observe_finetune(self.observer, self.config.finetune.epochs, |cb| {
+            dbn.finetune(train, validation, rng, cb)
+        })?;
+        Ok(Network::Dbn(dbn))
+    }
+
+    /// An SDA, pretrained (monitored if configured) then fine-tuned; or, for `lone_layer`,
+    /// its one pretrained dA.
+    fn sda(&mut self, lone_layer: bool) -> Result<Network<T>> {
+        let (n_inputs, n_classes) = self.shape(lone_layer);
+        let mut sda = Sda::new(n_inputs, n_classes, &self.config.sda(), self.rng)?;
+        let (x, layers, epochs) = (
+            self.train.features(),
+            self.config.hidden().len(),
+            self.config.pretrain.epochs,
+        );
+        let v = self.validation.map(Dataset::features);
+        let monitor = self.config.pretrain.monitor;
+        let rng = &mut *self.rng;
+        self.pretrain = observe_pretrain(self.observer, layers, epochs, |cb| match monitor {
+            true => sda.pretrain_monitored(x, v, rng, cb),
+            false => sda.pretrain(x, rng, cb),
+        })?;
+        if lone_layer {
+            return Ok(Network::Da(sda.into_parts().0.remove(0)));
+        }
+        let (train, validation) = (self.train, self.validation);
+        self.finetune = observe_finetune(self.observer, self.config.finetune.epochs, |cb| {
+            sda.finetune(train, validation, rng, cb)
+        })?;
+        Ok(Network::Sda(sda))
+    }
+
+    /// A randomly initialised MLP (no hidden layers for `logistic`), trained.
+    fn mlp(&mut self) -> Result<Mlp<T>> {
+        let (n_inputs, n_classes) = self.shape(false);
+        let mut mlp = Mlp::new(n_inputs, n_classes, &self.config.mlp(), self.rng)?;
+        let (train, validation, rng) = (self.train, self.validation, &mut *self.rng);
+        self.finetune = observe_finetune(self.observer, self.config.finetune.epochs, |cb| {
+            mlp.train(train, validation, rng, cb)
+        })?;
+        Ok(mlp)
+    }
 }
 
 /// Runs a pretraining, timing each epoch and telling the observer.

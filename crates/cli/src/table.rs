@@ -263,7 +263,51 @@ pub fn read_csv<T: Float>(
     options: &CsvOptions,
     n_inputs: Option<usize>,
 ) -> Result<Table<T>> {
-    let csv_error = |e: csv::Error| {
+    let mut reader = open_csv(path, options)?;
+    let mut records = reader.records();
+    let first = match records.next() {
+        Some(r) => r.map_err(csv_error(path))?,
+        None => return Err(no_rows(path)),
+    };
+
+    // the label column, then whether the first row names the columns
+    let label = label_position(path, options, &first, n_inputs)?;
+    let header = has_header(options, &first, label);
+    let mut rows = CsvRows {
+        path,
+        n_cols: first.len(),
+        label,
+        names: header.then(|| first.iter().map(String::from).collect()),
+        values: Vec::new(),
+        labels: Vec::new(),
+    };
+
+    // every data row, the first one too when it is not a header
+    let first_data = (!header).then_some(Ok(first));
+    for record in first_data.into_iter().chain(records) {
+        rows.push(&record.map_err(csv_error(path))?)?;
+    }
+    rows.into_table()
+}
+
+/// A CSV reader with the options' delimiter, fields trimmed, rows of any width (checked by
+/// [`CsvRows::push`], to name the line).
+fn open_csv(
+    path: &Path,
+    options: &CsvOptions,
+) -> Result<csv::Reader<std::io::BufReader<std::fs::File>>> {
+    let file = std::fs::File::open(path).map_err(io_error(path))?;
+    Ok(csv::ReaderBuilder::new()
+        .delimiter(options.delimiter_byte()?)
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(std::io::BufReader::new(file)))
+}
+
+/// The CSV reader's error as this crate's: [`Error::Io`] or [`Error::Csv`].
+fn csv_error(path: &Path) -> impl Fn(csv::Error) -> Error + '_ {
+    move |e| {
         let reason = e.to_string();
         match e.into_kind() {
             csv::ErrorKind::Io(source) => Error::Io {
@@ -275,71 +319,71 @@ pub fn read_csv<T: Float>(
                 reason,
             },
         }
-    };
-    let file = std::fs::File::open(path).map_err(io_error(path))?;
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(options.delimiter_byte()?)
-        .has_headers(false)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(std::io::BufReader::new(file));
-    let mut records = reader.records();
-    let first = match records.next() {
-        Some(r) => r.map_err(csv_error)?,
-        None => return Err(no_rows(path)),
-    };
-    let n_cols = first.len();
-    let label = label_position(path, options, &first, n_inputs)?;
-    let header = has_header(options, &first, label);
-    let names: Option<Vec<String>> = header.then(|| first.iter().map(String::from).collect());
+    }
+}
 
-    let mut values = Vec::new();
-    let mut labels = Vec::new();
-    let first_data = (!header).then_some(Ok(first));
-    for record in first_data.into_iter().chain(records) {
-        let record = record.map_err(csv_error)?;
+/// The rows of a CSV file as they are read: features as numbers, labels as text.
+struct CsvRows<'a, T> {
+    path: &'a Path,
+    n_cols: usize,
+    label: Option<usize>,
+    /// The header, when there is one.
+    names: Option<Vec<String>>,
+    values: Vec<T>,
+    labels: Vec<String>,
+}
+
+impl<T: Float> CsvRows<'_, T> {
+    /// Adds one row, checking its width and every feature.
+    fn push(&mut self, record: &csv::StringRecord) -> Result<()> {
         let line = record.position().map_or(0, |p| p.line());
-        if record.len() != n_cols {
+        if record.len() != self.n_cols {
             return Err(Error::RowLength {
-                path: path.to_path_buf(),
+                path: self.path.to_path_buf(),
                 line,
                 found: record.len(),
-                expected: n_cols,
+                expected: self.n_cols,
             });
         }
         for (column, field) in record.iter().enumerate() {
-            if Some(column) == label {
-                labels.push(field.to_string());
+            if Some(column) == self.label {
+                self.labels.push(field.to_string());
                 continue;
             }
             match field.parse::<f64>() {
-                Ok(v) if v.is_finite() => values.push(T::from_f64(v)),
-                _ => {
-                    let name = names.as_ref().map(|n| n[column].clone());
-                    let text = field.to_string();
-                    let path = path.to_path_buf();
-                    return Err(Error::BadNumber {
-                        path,
-                        line,
-                        column,
-                        name,
-                        text,
-                    });
-                }
+                Ok(v) if v.is_finite() => self.values.push(T::from_f64(v)),
+                _ => return Err(self.bad_number(line, column, field)),
             }
         }
+        Ok(())
     }
-    let n_features = n_cols - usize::from(label.is_some());
-    let n_rows = values.len().checked_div(n_features).unwrap_or(labels.len());
-    if n_rows == 0 || n_features == 0 {
-        return Err(no_rows(path));
+
+    fn bad_number(&self, line: u64, column: usize, field: &str) -> Error {
+        Error::BadNumber {
+            path: self.path.to_path_buf(),
+            line,
+            column,
+            name: self.names.as_ref().map(|n| n[column].clone()),
+            text: field.to_string(),
+        }
     }
-    let features = Matrix::from_vec(n_rows, n_features, values).map_err(|_| no_rows(path))?;
-    Ok(Table {
-        path: path.to_path_buf(),
-        features,
-        labels: label.map(|_| RawLabels::Text(labels)),
-    })
+
+    /// The table, or [`Error::NoRows`] when there is no data row or no feature column.
+    fn into_table(self) -> Result<Table<T>> {
+        let path = self.path;
+        let n_features = self.n_cols - usize::from(self.label.is_some());
+        let n_rows = self.values.len().checked_div(n_features).unwrap_or(0);
+        if n_rows == 0 {
+            return Err(no_rows(path));
+        }
+        let features =
+            Matrix::from_vec(n_rows, n_features, self.values).map_err(|_| no_rows(path))?;
+        Ok(Table {
+            path: path.to_path_buf(),
+            features,
+            labels: self.label.map(|_| RawLabels::Text(self.labels)),
+        })
+    }
 }
 
 fn no_rows(path: &Path) -> Error {

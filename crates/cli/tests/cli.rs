@@ -553,4 +553,24 @@ fn predict_takes_rows_without_labels_and_names_a_width_that_fits_nothing() {
     );
     let line = one_line_error(d, &["evaluate", "m.safetensors", "--test", "rows.csv"]);
     assert!(line.contains("no labels, needed for evaluation"), "{line}");
+
+    // the same rows, tab-separated and with the label first, read with flags
+    let tsv: String = text
+        .lines()
+        .map(|l| {
+            let (features, label) = l.rsplit_once(',').unwrap();
+            format!("{label}\t{}\n", features.replace(',', "\t"))
+        })
+        .collect();
+    dir.write("rows.tsv", &tsv);
+    let args = ["--delimiter", "tab", "--label", "first"];
+    let tab = ok(
+        d,
+        &[
+            &["predict", "m.safetensors", "--input", "rows.tsv"][..],
+            &args,
+        ]
+        .concat(),
+    );
+    assert_eq!(tab, with);
 }

@@ -89,11 +89,13 @@ impl InputArgs {
     pub fn source(&self, file: Option<&Path>, flag: &str) -> anyhow::Result<Source> {
         match (file, self.dataset) {
             (Some(f), None) => Ok(Source::file(f, self.labels.as_deref(), self.format)),
-            (None, Some(name)) => Ok(Source::dataset(
-                name,
-                self.data_dir.as_deref(),
-                MnistSplit::Test,
-            )),
+            (None, Some(DatasetName::Mnist)) if self.data_dir.is_none() => {
+                anyhow::bail!("--dataset mnist needs its folder: --data-dir DIR")
+            }
+            (None, Some(name)) => {
+                let dir = self.data_dir.as_deref();
+                Ok(Source::dataset(name, dir, MnistSplit::Test))
+            }
             (Some(_), Some(_)) => anyhow::bail!("give {flag} or --dataset, not both"),
             (None, None) => anyhow::bail!("no data: give {flag} FILE or --dataset NAME"),
         }

@@ -280,6 +280,15 @@ fn training_source(config: &TrainConfig) -> Source {
     }
 }
 
+/// The training data, ready for a model: read, labelled, split and scaled.
+struct Prepared<T> {
+    train: Dataset<T>,
+    validation: Option<Dataset<T>>,
+    /// The classes of a classifier's labels; `None` for `rbm` and `da`.
+    classes: Option<Classes>,
+    scaler: Scaler,
+}
+
 fn train_typed<T: Float>(
     args: &TrainArgs,
     config: TrainConfig,
@@ -288,8 +297,58 @@ fn train_typed<T: Float>(
 where
     Network<T>: Into<AnyNetwork>,
 {
-    let kind = args.kind;
+    // one generator, seeded once: the split, the initialisation, then training
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(config.seed);
+    let data = prepare::<T>(args.kind, &config, source, &mut rng)?;
+
+    // train, with progress on stderr and in the log
     let display = Display::choose(args.quiet);
+    let log = match &args.log_json {
+        Some(path) => Some(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let mut progress = Progress::new(display, log, header(args.kind, &config, &data, source));
+    let validation = data.validation.as_ref();
+    let trained = network::train(
+        args.kind,
+        &config,
+        &data.train,
+        validation,
+        &mut rng,
+        &mut progress,
+    );
+    let log_written = progress.finish();
+    let (network, record) = trained?;
+    log_written.context("cannot write the --log-json file")?;
+
+    // save
+    let model = SavedModel {
+        network: network.into(),
+        config,
+        scaler: data.scaler,
+        classes: data.classes.map_or_else(Vec::new, |c| c.names().to_vec()),
+        record,
+    };
+    model
+        .save(&args.output)
+        .with_context(|| format!("cannot save the model to {}", args.output.display()))?;
+    if display != Display::Quiet {
+        println!("{}", summary(&model, &args.output));
+    }
+    Ok(())
+}
+
+/// Reads the training data, fits the classes, holds out the validation rows (or reads
+/// them), then fits the scaling on the training rows and applies it to both.
+fn prepare<T: Float>(
+    kind: ModelKind,
+    config: &TrainConfig,
+    source: &Source,
+    rng: &mut rand_chacha::ChaCha8Rng,
+) -> anyhow::Result<Prepared<T>> {
     let table: Table<T> = source
         .read(&config.data.csv, None)
         .with_context(|| format!("cannot read the training data {}", source.describe()))?;
@@ -303,59 +362,34 @@ where
         (false, _) => None,
     };
     let data = labelled(table, classes.as_ref())?;
-
-    // one generator, seeded once: the split, the initialisation, then training
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(config.seed);
-    let (train, validation) = validation_split(&config, data, classes.as_ref(), &mut rng)?;
+    let (train, validation) = validation_split(config, data, classes.as_ref(), rng)?;
     let spec = config.data.scaling.unwrap_or(ScalingSpec::None);
     let scaler = Scaler::fit(spec, train.features())?;
-    let train = scaled(train, &scaler)?;
-    let validation = validation.map(|v| scaled(v, &scaler)).transpose()?;
-
-    let arch = shape_text(kind, config.hidden(), train.n_features(), classes.as_ref());
-    let n_val = validation.as_ref().map_or(0, Dataset::n_samples);
-    let header = format!(
-        "training {kind} {arch} ({}) on {} rows ({n_val} validation) of {}; scaling {spec}; \
-         seed {}",
-        config.dtype.name(),
-        train.n_samples(),
-        source.describe(),
-        config.seed
-    );
-    let log = match &args.log_json {
-        Some(path) => Some(
-            std::fs::File::create(path)
-                .with_context(|| format!("cannot create {}", path.display()))?,
-        ),
-        None => None,
-    };
-    let mut progress = Progress::new(display, log, header);
-    let trained = network::train(
-        kind,
-        &config,
-        &train,
-        validation.as_ref(),
-        &mut rng,
-        &mut progress,
-    );
-    let log_written = progress.finish();
-    let (network, record) = trained?;
-    log_written.context("cannot write the --log-json file")?;
-
-    let model = SavedModel {
-        network: network.into(),
-        config,
+    Ok(Prepared {
+        train: scaled(train, &scaler)?,
+        validation: validation.map(|v| scaled(v, &scaler)).transpose()?,
+        classes,
         scaler,
-        classes: classes.map_or_else(Vec::new, |c| c.names().to_vec()),
-        record,
-    };
-    model
-        .save(&args.output)
-        .with_context(|| format!("cannot save the model to {}", args.output.display()))?;
-    if display != Display::Quiet {
-        println!("{}", summary(&model, &args.output));
-    }
-    Ok(())
+    })
+}
+
+/// The line printed before the first epoch.
+fn header<T: Float>(kind: ModelKind, c: &TrainConfig, data: &Prepared<T>, s: &Source) -> String {
+    let arch = shape_text(
+        kind,
+        c.hidden(),
+        data.train.n_features(),
+        data.classes.as_ref(),
+    );
+    let n_val = data.validation.as_ref().map_or(0, Dataset::n_samples);
+    let (dtype, n_train) = (c.dtype.name(), data.train.n_samples());
+    format!(
+        "training {kind} {arch} ({dtype}) on {n_train} rows ({n_val} validation) of {}; \
+         scaling {}; seed {}",
+        s.describe(),
+        c.data.scaling.unwrap_or(ScalingSpec::None),
+        c.seed
+    )
 }
 
 /// The table as a data set: labels encoded by the classes, or all 0 in one class for the
