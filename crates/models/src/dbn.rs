@@ -85,8 +85,8 @@ impl<T: Float> Pretrainable<T> for Rbm<T> {
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dbn<T> {
-    rbms: Vec<Rbm<T>>,
-    logistic: LogisticRegression<T>,
+    pub(crate) rbms: Vec<Rbm<T>>,
+    pub(crate) logistic: LogisticRegression<T>,
     pretrain: CheckedRbmPretrain,
     propagation: Propagation,
     finetune: CheckedFinetune,

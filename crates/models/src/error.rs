@@ -47,6 +47,17 @@ pub enum Error {
         /// The epoch (0-based).
         epoch: usize,
     },
+    /// Layers given to a model's `from_parts` that do not stack: a layer's inputs differ
+    /// from the outputs of the layer below it (or from the number the model needs).
+    LayerMismatch {
+        /// The layer whose inputs do not fit, 0 being the bottom hidden layer; the logistic
+        /// layer is number `n_hidden_layers`.
+        layer: usize,
+        /// The outputs of the layer below.
+        expected: usize,
+        /// The layer's inputs.
+        found: usize,
+    },
 }
 
 /// `Result` with this crate's [`Error`].
@@ -96,6 +107,16 @@ impl fmt::Display for Error {
                 write!(
                     f,
                     "{phase} diverged at epoch {epoch}: the loss or a weight is not finite"
+                )
+            }
+            Error::LayerMismatch {
+                layer,
+                expected,
+                found,
+            } => {
+                write!(
+                    f,
+                    "layer {layer} takes {found} inputs, the layer below gives {expected}"
                 )
             }
         }

@@ -22,6 +22,8 @@
 //! epoch to a callback and returns the history; nothing is printed. A DBN's RBMs may be
 //! trained with the options of [`layerwise_layers::RbmTrainer`] (PCD, momentum, decay,
 //! sparsity, schedules) and measured after every epoch ([`RbmMonitorConfig`]).
+//! `into_parts` and `from_parts` take a model apart into its layers and rebuild it (for
+//! model files).
 #![deny(missing_docs)]
 
 mod autoencoder;
@@ -32,6 +34,7 @@ mod error;
 mod history;
 mod logistic;
 mod mlp;
+mod parts;
 mod sda;
 mod stack;
 

@@ -17,8 +17,8 @@ use rand::Rng;
 /// A multilayer perceptron classifier trained by backpropagation only.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Mlp<T> {
-    hidden: Vec<HiddenLayer<T>>,
-    logistic: LogisticRegression<T>,
+    pub(crate) hidden: Vec<HiddenLayer<T>>,
+    pub(crate) logistic: LogisticRegression<T>,
     finetune: CheckedFinetune,
 }
 

@@ -67,8 +67,8 @@ impl<T: Float> Pretrainable<T> for DenoisingAutoencoder<T> {
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sda<T> {
-    autoencoders: Vec<DenoisingAutoencoder<T>>,
-    logistic: LogisticRegression<T>,
+    pub(crate) autoencoders: Vec<DenoisingAutoencoder<T>>,
+    pub(crate) logistic: LogisticRegression<T>,
     pretrain: (DaParams, usize, usize, Propagation),
     finetune: CheckedFinetune,
 }

@@ -1,0 +1,466 @@
+//! `layerwise train KIND`: resolve the configuration, read and scale the data, train with
+//! progress, save the model.
+
+use super::CsvArgs;
+use crate::progress::{Display, Progress};
+use anyhow::Context;
+use clap::Args;
+use layerwise_cli::config::{
+    DataFormat, DatasetName, DecoderArg, Dtype, FinetuneModeArg, LossArg, ModelKind, NoiseArg,
+    PropagationArg, TrainConfig, VisibleArg,
+};
+use layerwise_cli::model_file::SavedModel;
+use layerwise_cli::network::{self, AnyNetwork, Network};
+use layerwise_cli::record::TrainingRecord;
+use layerwise_cli::scaling::{Scaler, ScalingSpec};
+use layerwise_cli::table::{Classes, Source, Table};
+use layerwise_data::{Dataset, MnistSplit};
+use layerwise_linalg::Float;
+use rand::SeedableRng;
+use std::path::PathBuf;
+
+/// Train a model and save it with its configuration, scaling, classes and metrics.
+///
+/// Settings come from the defaults, then the `--config` file, then the flags. The same
+/// seed, data and settings give the same weights bit for bit, whatever the thread count.
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// What to train
+    #[arg(value_enum)]
+    pub kind: ModelKind,
+
+    /// A TOML file of settings (the keys `layerwise inspect` prints); flags override it
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Where to save the model (safetensors)
+    #[arg(short, long, value_name = "FILE", default_value = "model.safetensors")]
+    pub output: PathBuf,
+
+    /// Print the resolved configuration as TOML and stop, training nothing
+    #[arg(long)]
+    pub print_config: bool,
+
+    /// Show no progress
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Write one JSON object per epoch to this file
+    #[arg(long, value_name = "FILE")]
+    pub log_json: Option<PathBuf>,
+
+    /// The training file: CSV, or an IDX image file
+    #[arg(long, value_name = "FILE", help_heading = "Data")]
+    pub train: Option<PathBuf>,
+
+    /// The IDX label file of --train (found beside it when its name follows the MNIST
+    /// pattern)
+    #[arg(long, value_name = "FILE", help_heading = "Data")]
+    pub train_labels: Option<PathBuf>,
+
+    /// A named data set instead of --train: its training split
+    #[arg(long, value_enum, value_name = "NAME", help_heading = "Data")]
+    pub dataset: Option<DatasetName>,
+
+    /// The named data set's folder [default: /usr/share/datasets/fashion-mnist]
+    #[arg(long, value_name = "DIR", help_heading = "Data")]
+    pub data_dir: Option<PathBuf>,
+
+    /// The files' format [default: idx when the name has -idx and -ubyte, else csv]
+    #[arg(long, value_enum, help_heading = "Data")]
+    pub format: Option<DataFormat>,
+
+    /// Hold out this fraction of the training rows for validation [default: 0]
+    #[arg(long, value_name = "FRACTION", help_heading = "Data")]
+    pub validation: Option<f64>,
+
+    /// Validate on this file instead
+    #[arg(long, value_name = "FILE", help_heading = "Data")]
+    pub validation_file: Option<PathBuf>,
+
+    /// The IDX label file of --validation-file
+    #[arg(long, value_name = "FILE", help_heading = "Data")]
+    pub validation_labels: Option<PathBuf>,
+
+    /// none, divide:C, min-max or standardise, fitted on the training rows [default:
+    /// divide:255 for IDX, none for CSV]
+    #[arg(long, value_name = "METHOD", help_heading = "Data")]
+    pub scaling: Option<ScalingSpec>,
+
+    #[command(flatten, next_help_heading = "CSV")]
+    pub csv: CsvArgs,
+
+    /// Hidden layer sizes, bottom first [default: 500,250; 500 for rbm and da]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "SIZES",
+        help_heading = "Network"
+    )]
+    pub hidden: Option<Vec<usize>>,
+
+    /// The bottom RBM's visible units (dbn, rbm) [default: bernoulli]
+    #[arg(long, value_enum, help_heading = "Network")]
+    pub visible: Option<VisibleArg>,
+
+    /// The float type [default: f32]
+    #[arg(long, value_enum, help_heading = "Network")]
+    pub dtype: Option<Dtype>,
+
+    /// Seed of the generator behind every random step [default: 1]
+    #[arg(long, help_heading = "Network")]
+    pub seed: Option<u64>,
+
+    /// Rows per minibatch, in both phases [default: 50]
+    #[arg(long, value_name = "N", help_heading = "Training")]
+    pub batch_size: Option<usize>,
+
+    /// Pretraining epochs per layer [default: 3]
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Pretraining (dbn, sda, rbm, da)"
+    )]
+    pub pretrain_epochs: Option<usize>,
+
+    /// Pretraining learning rate [default: 0.05]
+    #[arg(
+        long,
+        value_name = "RATE",
+        help_heading = "Pretraining (dbn, sda, rbm, da)"
+    )]
+    pub pretrain_lr: Option<f64>,
+
+    /// Gibbs steps of CD-k (dbn, rbm) [default: 1]
+    #[arg(long, help_heading = "Pretraining (dbn, sda, rbm, da)")]
+    pub k: Option<usize>,
+
+    /// The dA's corruption (sda, da) [default: masking]
+    #[arg(long, value_enum, help_heading = "Pretraining (dbn, sda, rbm, da)")]
+    pub noise: Option<NoiseArg>,
+
+    /// The corruption's level: a probability, or σ for gaussian (sda, da) [default: 0.2]
+    #[arg(
+        long,
+        value_name = "LEVEL",
+        help_heading = "Pretraining (dbn, sda, rbm, da)"
+    )]
+    pub corruption: Option<f64>,
+
+    /// What each dA minimises (sda, da) [default: cross-entropy]
+    #[arg(long, value_enum, help_heading = "Pretraining (dbn, sda, rbm, da)")]
+    pub loss: Option<LossArg>,
+
+    /// Tied (Wᵀ) or untied decoder weights (sda, da) [default: tied]
+    #[arg(long, value_enum, help_heading = "Pretraining (dbn, sda, rbm, da)")]
+    pub decoder: Option<DecoderArg>,
+
+    /// How layer 2 and above see the data [default: sample for dbn, mean for sda]
+    #[arg(long, value_enum, help_heading = "Pretraining (dbn, sda, rbm, da)")]
+    pub propagation: Option<PropagationArg>,
+
+    /// Also record each dA's clean reconstruction loss per epoch (sda, da)
+    #[arg(long, help_heading = "Pretraining (dbn, sda, rbm, da)")]
+    pub monitor: bool,
+
+    /// Supervised epochs [default: 15]
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Fine-tuning (dbn, sda, mlp, logistic)"
+    )]
+    pub finetune_epochs: Option<usize>,
+
+    /// Supervised learning rate of the first epoch [default: 0.2]
+    #[arg(
+        long,
+        value_name = "RATE",
+        help_heading = "Fine-tuning (dbn, sda, mlp, logistic)"
+    )]
+    pub finetune_lr: Option<f64>,
+
+    /// Per-epoch decay of the supervised learning rate [default: 0.95]
+    #[arg(
+        long,
+        value_name = "FACTOR",
+        help_heading = "Fine-tuning (dbn, sda, mlp, logistic)"
+    )]
+    pub lr_decay: Option<f64>,
+
+    /// Which parameters learn [default: full]
+    #[arg(
+        long,
+        value_enum,
+        help_heading = "Fine-tuning (dbn, sda, mlp, logistic)"
+    )]
+    pub finetune_mode: Option<FinetuneModeArg>,
+}
+
+impl TrainArgs {
+    /// `config` with every flag given.
+    fn apply(&self, c: &mut TrainConfig) {
+        set(&mut c.seed, self.seed);
+        set(&mut c.dtype, self.dtype);
+        let d = &mut c.data;
+        some(&mut d.train, &self.train);
+        some(&mut d.train_labels, &self.train_labels);
+        some(&mut d.dataset, &self.dataset);
+        some(&mut d.data_dir, &self.data_dir);
+        some(&mut d.format, &self.format);
+        set(&mut d.validation, self.validation);
+        some(&mut d.validation_file, &self.validation_file);
+        some(&mut d.validation_labels, &self.validation_labels);
+        some(&mut d.scaling, &self.scaling);
+        self.csv.apply(&mut d.csv);
+        some(&mut c.network.hidden, &self.hidden);
+        set(&mut c.network.visible, self.visible);
+        let p = &mut c.pretrain;
+        set(&mut p.epochs, self.pretrain_epochs);
+        set(&mut p.learning_rate, self.pretrain_lr);
+        set(&mut p.batch_size, self.batch_size);
+        set(&mut p.k, self.k);
+        set(&mut p.noise, self.noise);
+        set(&mut p.corruption, self.corruption);
+        set(&mut p.loss, self.loss);
+        set(&mut p.decoder, self.decoder);
+        some(&mut p.propagation, &self.propagation);
+        p.monitor |= self.monitor;
+        let f = &mut c.finetune;
+        set(&mut f.epochs, self.finetune_epochs);
+        set(&mut f.learning_rate, self.finetune_lr);
+        set(&mut f.lr_decay, self.lr_decay);
+        set(&mut f.batch_size, self.batch_size);
+        set(&mut f.mode, self.finetune_mode);
+    }
+}
+
+fn set<V: Copy>(field: &mut V, flag: Option<V>) {
+    if let Some(v) = flag {
+        *field = v;
+    }
+}
+
+fn some<V: Clone>(field: &mut Option<V>, flag: &Option<V>) {
+    if flag.is_some() {
+        field.clone_from(flag);
+    }
+}
+
+/// Runs `layerwise train`.
+pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
+    let mut config = match &args.config {
+        Some(path) => TrainConfig::from_toml_file(path)?,
+        None => TrainConfig::default(),
+    };
+    args.apply(&mut config);
+    let mut config = config.resolve(args.kind)?;
+    let source = training_source(&config);
+    let scaling = match source.is_idx() {
+        true => ScalingSpec::Divide(255.0),
+        false => ScalingSpec::None,
+    };
+    config.data.scaling = Some(config.data.scaling.unwrap_or(scaling));
+    if args.print_config {
+        print!("{}", config.to_toml());
+        return Ok(());
+    }
+    match config.dtype {
+        Dtype::F32 => train_typed::<f32>(args, config, &source),
+        Dtype::F64 => train_typed::<f64>(args, config, &source),
+    }
+}
+
+/// The training data the configuration names.
+fn training_source(config: &TrainConfig) -> Source {
+    let d = &config.data;
+    match (&d.train, d.dataset) {
+        (Some(path), _) => Source::file(path, d.train_labels.as_deref(), d.format),
+        (None, Some(name)) => Source::dataset(name, d.data_dir.as_deref(), MnistSplit::Train),
+        (None, None) => unreachable!("resolve checks that there is training data"),
+    }
+}
+
+/// The training data, ready for a model: read, labelled, split and scaled.
+struct Prepared<T> {
+    train: Dataset<T>,
+    validation: Option<Dataset<T>>,
+    /// The classes of a classifier's labels; `None` for `rbm` and `da`.
+    classes: Option<Classes>,
+    scaler: Scaler,
+}
+
+fn train_typed<T: Float>(
+    args: &TrainArgs,
+    config: TrainConfig,
+    source: &Source,
+) -> anyhow::Result<()>
+where
+    Network<T>: Into<AnyNetwork>,
+{
+    // one generator, seeded once: the split, the initialisation, then training
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(config.seed);
+    let data = prepare::<T>(args.kind, &config, source, &mut rng)?;
+
+    // train, with progress on stderr and in the log
+    let display = Display::choose(args.quiet);
+    let log = match &args.log_json {
+        Some(path) => Some(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let mut progress = Progress::new(display, log, header(args.kind, &config, &data, source));
+    let validation = data.validation.as_ref();
+    let trained = network::train(
+        args.kind,
+        &config,
+        &data.train,
+        validation,
+        &mut rng,
+        &mut progress,
+    );
+    let log_written = progress.finish();
+    let (network, record) = trained?;
+    log_written.context("cannot write the --log-json file")?;
+
+    // save
+    let model = SavedModel {
+        network: network.into(),
+        config,
+        scaler: data.scaler,
+        classes: data.classes.map_or_else(Vec::new, |c| c.names().to_vec()),
+        record,
+    };
+    model
+        .save(&args.output)
+        .with_context(|| format!("cannot save the model to {}", args.output.display()))?;
+    if display != Display::Quiet {
+        println!("{}", summary(&model, &args.output));
+    }
+    Ok(())
+}
+
+/// Reads the training data, fits the classes, holds out the validation rows (or reads
+/// them), then fits the scaling on the training rows and applies it to both.
+fn prepare<T: Float>(
+    kind: ModelKind,
+    config: &TrainConfig,
+    source: &Source,
+    rng: &mut rand_chacha::ChaCha8Rng,
+) -> anyhow::Result<Prepared<T>> {
+    let table: Table<T> = source
+        .read(&config.data.csv, None)
+        .with_context(|| format!("cannot read the training data {}", source.describe()))?;
+    let classes = match (kind.is_classifier(), &table.labels) {
+        (true, Some(labels)) => Some(Classes::fit(labels)),
+        (true, None) => anyhow::bail!(
+            "{}: no labels, needed to train a {kind} classifier \
+             (a CSV label column, or an IDX label file)",
+            source.describe()
+        ),
+        (false, _) => None,
+    };
+    let data = labelled(table, classes.as_ref())?;
+    let (train, validation) = validation_split(config, data, classes.as_ref(), rng)?;
+    let spec = config.data.scaling.unwrap_or(ScalingSpec::None);
+    let scaler = Scaler::fit(spec, train.features())?;
+    Ok(Prepared {
+        train: scaled(train, &scaler)?,
+        validation: validation.map(|v| scaled(v, &scaler)).transpose()?,
+        classes,
+        scaler,
+    })
+}
+
+/// The line printed before the first epoch.
+fn header<T: Float>(kind: ModelKind, c: &TrainConfig, data: &Prepared<T>, s: &Source) -> String {
+    let arch = shape_text(
+        kind,
+        c.hidden(),
+        data.train.n_features(),
+        data.classes.as_ref(),
+    );
+    let n_val = data.validation.as_ref().map_or(0, Dataset::n_samples);
+    let (dtype, n_train) = (c.dtype.name(), data.train.n_samples());
+    format!(
+        "training {kind} {arch} ({dtype}) on {n_train} rows ({n_val} validation) of {}; \
+         scaling {}; seed {}",
+        s.describe(),
+        c.data.scaling.unwrap_or(ScalingSpec::None),
+        c.seed
+    )
+}
+
+/// The table as a data set: labels encoded by the classes, or all 0 in one class for the
+/// unsupervised kinds.
+fn labelled<T: Float>(table: Table<T>, classes: Option<&Classes>) -> anyhow::Result<Dataset<T>> {
+    let n = table.features.rows();
+    let (labels, n_classes) = match (classes, &table.labels) {
+        (Some(c), Some(labels)) => (c.encode(labels, &table.path)?, c.len().max(1)),
+        _ => (vec![0; n], 1),
+    };
+    Ok(Dataset::new(table.features, labels, n_classes)?)
+}
+
+/// The training rows and the validation rows: a file, a held-out fraction, or none.
+fn validation_split<T: Float>(
+    config: &TrainConfig,
+    data: Dataset<T>,
+    classes: Option<&Classes>,
+    rng: &mut rand_chacha::ChaCha8Rng,
+) -> anyhow::Result<(Dataset<T>, Option<Dataset<T>>)> {
+    let d = &config.data;
+    if let Some(path) = &d.validation_file {
+        let source = Source::file(path, d.validation_labels.as_deref(), d.format);
+        let table: Table<T> = source
+            .read(&d.csv, Some(data.n_features()))
+            .with_context(|| format!("cannot read the validation data {}", path.display()))?;
+        if classes.is_some() && table.labels.is_none() {
+            anyhow::bail!(
+                "{}: no labels, needed to validate a classifier",
+                path.display()
+            );
+        }
+        return Ok((data, Some(labelled(table, classes)?)));
+    }
+    if d.validation > 0.0 {
+        let (train, validation) = data.split_validation(d.validation, rng)?;
+        let validation = (validation.n_samples() > 0).then_some(validation);
+        return Ok((train, validation));
+    }
+    Ok((data, None))
+}
+
+fn scaled<T: Float>(data: Dataset<T>, scaler: &Scaler) -> anyhow::Result<Dataset<T>> {
+    let (mut x, labels, n_classes) = data.into_parts();
+    scaler.apply(&mut x)?;
+    Ok(Dataset::new(x, labels, n_classes)?)
+}
+
+fn shape_text(kind: ModelKind, hidden: &[usize], n_in: usize, classes: Option<&Classes>) -> String {
+    let arch = layerwise_cli::network::Architecture {
+        n_inputs: n_in,
+        hidden: hidden.to_vec(),
+        n_classes: classes.filter(|_| kind.is_classifier()).map(Classes::len),
+    };
+    arch.arrows()
+}
+
+/// One line: what was saved where, how long it took, the last validation accuracy.
+fn summary(model: &SavedModel, path: &std::path::Path) -> String {
+    let r: &TrainingRecord = &model.record;
+    let mut line = format!(
+        "saved {} {} ({}) to {}: {} training rows, {:.1} s",
+        model.kind(),
+        model.architecture().arrows(),
+        model.dtype().name(),
+        path.display(),
+        r.n_train,
+        r.seconds
+    );
+    if let Some(a) = r.finetune.last().and_then(|e| e.validation_accuracy) {
+        line += &format!(", validation accuracy {:.1} %", 100.0 * a);
+    }
+    line
+}
