@@ -272,8 +272,8 @@ fn exp_f64_parts(x: f64) -> (f64, f64, f64, f64) {
     (num, den, s1, s2)
 }
 
-/// Cephes' Padé form of e^r for |r| ≤ ½ ln 2: (Q(r²) + r P(r²)) / (Q(r²) − r P(r²)), as its
-/// numerator and denominator.
+/// Cephes' Padé form of e^r for |r| ≤ ½ ln 2:
+/// (Q(r²) + r P(r²)) / (Q(r²) − r P(r²)), as its numerator and denominator.
 #[inline(always)]
 fn pade_exp(r: f64) -> (f64, f64) {
     let rr = r * r;

@@ -54,9 +54,9 @@ impl EarlyStopping {
 /// Epoch e uses the learning rate `schedule.learning_rate(η₀ · lr_decayᵉ, e)`: the book's
 /// per-epoch decay and a [`LrSchedule`] compose, and either may be left neutral (decay 1,
 /// [`LrSchedule::Constant`]). Each minibatch's step, for a weight matrix W with gradient G
-/// and velocity V, is V ← μ V − η (G + λ W), W ← W + V (biases: no λ); with μ = λ = 0 it is
-/// W ← W − η G. Dropout is inverted: kept units are scaled by 1/(1 − p) during training,
-/// so prediction uses every unit unscaled and draws nothing.
+/// and velocity V, is V ← μ V − η (G + λ W), W ← W + V (biases: no λ); with
+/// μ = λ = 0 it is W ← W − η G. Dropout is inverted: kept units are scaled by
+/// 1/(1 − p) during training, so prediction uses every unit unscaled and draws nothing.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FinetuneConfig {
     /// Passes over the labelled data (at most: early stopping may end sooner).

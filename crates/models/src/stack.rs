@@ -472,9 +472,9 @@ fn layer_input<'w, T>(
 /// the minibatch gathered in `ws`, under the masks already in `ws` (those of the non-zero
 /// probabilities of `drops`); returns the loss before the step.
 ///
-/// Forward: x̃ = x ⊙ m₀, y_ℓ = σ(ỹ_ℓ₋₁ Wᵀ + b), ỹ_ℓ = y_ℓ ⊙ m_ℓ₊₁. Backward: each
-/// ∂L/∂ỹ_ℓ is multiplied by its mask into ∂L/∂y_ℓ, and each layer's input gradient is
-/// taken before its own update.
+/// Forward: x̃ = x ⊙ m₀, y_ℓ = σ(ỹ_ℓ₋₁ Wᵀ + b), ỹ_ℓ = y_ℓ ⊙ m_ℓ₊₁.
+/// Backward: each ∂L/∂ỹ_ℓ is multiplied by its mask into ∂L/∂y_ℓ, and each layer's input
+/// gradient is taken before its own update.
 pub(crate) fn backprop_masked<T: Float>(
     hidden: &mut [&mut HiddenLayer<T>],
     top: &mut LogisticRegression<T>,
@@ -977,7 +977,8 @@ mod tests {
         })
     }
 
-    /// The loss of `net` under the masks: x̃ = x ⊙ m₀, ỹ_ℓ = σ(ỹ_ℓ₋₁ Wᵀ + b) ⊙ m_ℓ₊₁.
+    /// The loss of `net` under the masks:
+    /// x̃ = x ⊙ m₀, ỹ_ℓ = σ(ỹ_ℓ₋₁ Wᵀ + b) ⊙ m_ℓ₊₁.
     fn masked_loss(net: &Net, data: &Dataset<f64>, masks: &[Matrix<f64>]) -> f64 {
         let mut h = data.features().clone();
         apply_mask(&mut h, &masks[0]);
