@@ -473,8 +473,8 @@ fn layer_input<'w, T>(
 /// probabilities of `drops`); returns the loss before the step.
 ///
 /// Forward: x̃ = x ⊙ m₀, y_ℓ = σ(ỹ_ℓ₋₁ Wᵀ + b), ỹ_ℓ = y_ℓ ⊙ m_ℓ₊₁.
-/// Backward: each ∂L/∂ỹ_ℓ is multiplied by its mask into ∂L/∂y_ℓ, and each layer's input
-/// gradient is taken before its own update.
+/// Backward: each ∂L/∂ỹ_ℓ is multiplied by its mask into ∂L/∂y_ℓ, and each layer's
+/// input gradient is taken before its own update.
 pub(crate) fn backprop_masked<T: Float>(
     hidden: &mut [&mut HiddenLayer<T>],
     top: &mut LogisticRegression<T>,
