@@ -14,52 +14,9 @@ use layerwise_models::{
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 
-/// The system allocator, counting each allocation and reallocation of the calling thread.
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn count() {
-    // `try_with`: the slot may be gone while the thread is being torn down
-    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-}
-
-// SAFETY: every call is forwarded unchanged to `System`.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        System.alloc(layout)
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count();
-        System.alloc_zeroed(layout)
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        System.realloc(ptr, layout, new_size)
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout)
-    }
-}
-
-#[global_allocator]
-static COUNTING: Counting = Counting;
-
-/// Allocations made by this thread while `f` runs.
-fn allocations(f: impl FnOnce()) -> usize {
-    let before = ALLOCATIONS.with(Cell::get);
-    f();
-    ALLOCATIONS.with(Cell::get) - before
-}
+mod common;
+use common::allocations;
 
 fn data() -> BookData<f64> {
     book_experiment(
@@ -235,4 +192,13 @@ fn training_loops_allocate_per_epoch_not_per_minibatch() {
         let name = format!("SDA ({noise:?}, {loss:?}, {decoder:?}, monitored: {monitored})");
         assert_per_epoch_only(&name, sda.0, sda.1);
     }
+}
+
+#[test]
+fn the_counting_allocator_counts() {
+    let n = allocations(|| drop(std::hint::black_box(vec![0_u8; 64])));
+    assert_eq!(
+        n, 1,
+        "the shared counter must see this thread's allocations"
+    );
 }
