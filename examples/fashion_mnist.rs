@@ -123,6 +123,10 @@ struct Args {
     /// Rows per minibatch, in both phases.
     #[arg(long, default_value_t = 50)]
     batch_size: usize,
+    /// Add the left–right mirror image of every training row (after the validation split) to
+    /// the training set, in both phases: twice the rows per epoch.
+    #[arg(long)]
+    mirror: bool,
     /// Fraction of the training set held out for validation.
     #[arg(long, default_value_t = 0.1)]
     validation: f64,
@@ -157,6 +161,11 @@ fn run(args: &Args) -> Result<(), Box<dyn Error>> {
         load(args, MnistSplit::Test)?,
     );
     let (train, validation) = train_all.split_validation(args.validation, &mut rng)?;
+    let train = if args.mirror {
+        train.with_mirror_images(28, 28)?
+    } else {
+        train
+    };
     println!(
         "Fashion-MNIST: {} training, {} validation, {} test rows; network {} → {:?} → 10",
         train.n_samples(),

@@ -157,6 +157,59 @@ impl<T: Float> Dataset<T> {
         Ok((self.select(train), self.select(valid)))
     }
 
+    /// The samples followed by their mirror images: each row, read as a `height × width` image
+    /// stored row by row, reflected left to right, with the same label. `2 · n_samples` rows.
+    ///
+    /// A cheap augmentation for images whose classes do not depend on left and right (clothes,
+    /// most natural objects; not digits or letters).
+    ///
+    /// # Errors
+    /// [`Error::ImageShape`] when `width · height` is not the number of features.
+    ///
+    /// # Examples
+    /// ```
+    /// use layerwise_data::Dataset;
+    /// use layerwise_linalg::Matrix;
+    /// let x = Matrix::from_vec(1, 6, vec![1.0_f32, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
+    /// let data = Dataset::new(x, vec![1], 2).unwrap().with_mirror_images(3, 2).unwrap();
+    /// assert_eq!(data.features().row(1), &[3.0, 2.0, 1.0, 6.0, 5.0, 4.0]);
+    /// assert_eq!(data.labels(), &[1, 1]);
+    /// ```
+    pub fn with_mirror_images(&self, width: usize, height: usize) -> Result<Dataset<T>> {
+        let n_features = self.n_features();
+        if width.checked_mul(height) != Some(n_features) {
+            return Err(Error::ImageShape {
+                n_features,
+                width,
+                height,
+            });
+        }
+        let n = self.n_samples();
+        let mut features = Matrix::zeros(2 * n, n_features);
+        for i in 0..n {
+            let row = self.features.row(i);
+            features.row_mut(i).copy_from_slice(row);
+            let mirrored = features.row_mut(n + i);
+            // width ≥ 1 here unless there are no features, when there is nothing to copy.
+            for (out, line) in mirrored
+                .chunks_exact_mut(width.max(1))
+                .zip(row.chunks_exact(width.max(1)))
+            {
+                for (o, &v) in out.iter_mut().zip(line.iter().rev()) {
+                    *o = v;
+                }
+            }
+        }
+        let mut labels = Vec::with_capacity(2 * n);
+        labels.extend_from_slice(&self.labels);
+        labels.extend_from_slice(&self.labels);
+        Ok(Dataset {
+            features,
+            labels,
+            n_classes: self.n_classes,
+        })
+    }
+
     /// The labels as one-hot rows: `(n_samples, n_classes)`, 1 at column `label`, 0 elsewhere.
     ///
     /// # Examples
@@ -187,6 +240,43 @@ mod tests {
     fn numbered(n: usize) -> Dataset<f64> {
         let x = Matrix::from_fn(n, 1, |i, _| i as f64);
         Dataset::new(x, (0..n).map(|i| i % 3).collect(), 3).unwrap()
+    }
+
+    #[test]
+    fn mirror_images_reflect_each_image_row_and_keep_labels() {
+        let x = Matrix::from_fn(3, 12, |i, j| (100 * i + j) as f64);
+        let data = Dataset::new(x, vec![2, 0, 1], 3).unwrap();
+        let both = data.with_mirror_images(4, 3).unwrap();
+        assert_eq!(both.n_samples(), 6);
+        assert_eq!(both.labels(), &[2, 0, 1, 2, 0, 1]);
+        for i in 0..3 {
+            assert_eq!(both.features().row(i), data.features().row(i));
+            for r in 0..3 {
+                for c in 0..4 {
+                    let original = data.features().row(i)[4 * r + c];
+                    assert_eq!(both.features().row(3 + i)[4 * r + 3 - c], original);
+                }
+            }
+        }
+        // Mirroring twice gives the original back.
+        let twice = both.select(&[3, 4, 5]).with_mirror_images(4, 3).unwrap();
+        assert_eq!(twice.select(&[3, 4, 5]), data);
+    }
+
+    #[test]
+    fn mirror_images_reject_a_shape_that_does_not_cover_the_features() {
+        let data = Dataset::new(Matrix::<f32>::zeros(2, 12), vec![0, 0], 1).unwrap();
+        let err = data.with_mirror_images(5, 3).unwrap_err();
+        assert!(matches!(
+            err,
+            Error::ImageShape {
+                n_features: 12,
+                width: 5,
+                height: 3
+            }
+        ));
+        assert!(err.to_string().contains("5 × 3"), "{err}");
+        assert!(data.with_mirror_images(usize::MAX, 2).is_err());
     }
 
     #[test]

@@ -38,6 +38,15 @@ pub enum Error {
         /// The fraction asked for.
         fraction: f64,
     },
+    /// An image shape whose pixel count is not the number of features.
+    ImageShape {
+        /// Features per sample.
+        n_features: usize,
+        /// Image width asked for.
+        width: usize,
+        /// Image height asked for.
+        height: usize,
+    },
     /// An image file with no images, or images with no pixels.
     NoImages {
         /// The file.
@@ -199,6 +208,14 @@ impl fmt::Display for Error {
                 f,
                 "a validation fraction of {fraction} leaves none of the {n_samples} rows \
                  to train on"
+            ),
+            Error::ImageShape {
+                n_features,
+                width,
+                height,
+            } => write!(
+                f,
+                "an image of {width} × {height} pixels does not cover the {n_features} features"
             ),
             Error::Probability { field, value } => {
                 write!(f, "probability {field} = {value} is not in [0, 1]")
