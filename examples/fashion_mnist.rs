@@ -7,7 +7,7 @@
 //! options and `--monitor` prints their clean reconstruction losses each pretraining epoch.
 //! Fine-tuning takes `--momentum`, `--l2`, `--dropout-input`, `--dropout-hidden`,
 //! `--schedule` and `--patience` (early stopping); each epoch prints its validation loss and
-//! accuracy unless `--quiet`.
+//! accuracy unless `--quiet`. `--mirror` adds mirror images of the training rows.
 
 use clap::{Parser, ValueEnum};
 use layerwise::data::{load_mnist, Dataset, MnistSplit, FASHION_MNIST_CLASSES, FASHION_MNIST_DIR};
