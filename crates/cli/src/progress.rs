@@ -189,7 +189,10 @@ impl Observer for Progress {
                     EpochRecord::Pretrain(r) => r.seconds,
                     EpochRecord::Finetune(r) => r.seconds,
                 };
-                eprintln!("{line} ({seconds:.1} s)");
+                match seconds {
+                    Some(s) => eprintln!("{line} ({s:.1} s)"),
+                    None => eprintln!("{line}"),
+                }
             }
         }
     }

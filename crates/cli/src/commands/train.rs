@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Args;
 use layerwise_cli::config::{
     DataFormat, DatasetName, DecoderArg, Dtype, FinetuneModeArg, LossArg, ModelKind, NoiseArg,
-    PropagationArg, TrainConfig, VisibleArg,
+    PropagationArg, Schedule, TrainConfig, VisibleArg,
 };
 use layerwise_cli::model_file::SavedModel;
 use layerwise_cli::network::{self, AnyNetwork, Network};
@@ -135,6 +135,75 @@ pub struct TrainArgs {
     #[arg(long, help_heading = "Pretraining (dbn, sda, rbm, da)")]
     pub k: Option<usize>,
 
+    /// PCD-k: persistent Gibbs chains (dbn, rbm)
+    #[arg(long, help_heading = "Pretraining (dbn, sda, rbm, da)")]
+    pub persistent: bool,
+
+    /// The RBMs' learning-rate schedule: constant, exp:DECAY or step:EVERY:FACTOR (dbn,
+    /// rbm) [default: constant]
+    #[arg(
+        long,
+        value_name = "SCHEDULE",
+        help_heading = "Pretraining (dbn, sda, rbm, da)"
+    )]
+    pub pretrain_schedule: Option<Schedule>,
+
+    /// The RBMs' momentum μ in [0, 1), after any warm-up (dbn, rbm) [default: 0]
+    #[arg(
+        long,
+        value_name = "MU",
+        help_heading = "Pretraining (dbn, sda, rbm, da)"
+    )]
+    pub pretrain_momentum: Option<f64>,
+
+    /// The RBMs' momentum during the warm-up epochs [default: --pretrain-momentum]
+    #[arg(
+        long,
+        value_name = "MU",
+        help_heading = "Pretraining (dbn, sda, rbm, da)"
+    )]
+    pub momentum_warmup: Option<f64>,
+
+    /// Epochs of momentum warm-up (dbn, rbm) [default: 0]
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Pretraining (dbn, sda, rbm, da)"
+    )]
+    pub momentum_warmup_epochs: Option<usize>,
+
+    /// The RBMs' L2 weight decay λ₂ (dbn, rbm) [default: 0]
+    #[arg(
+        long,
+        value_name = "LAMBDA",
+        help_heading = "Pretraining (dbn, sda, rbm, da)"
+    )]
+    pub pretrain_l2: Option<f64>,
+
+    /// The RBMs' L1 weight decay λ₁ (dbn, rbm) [default: 0]
+    #[arg(
+        long,
+        value_name = "LAMBDA",
+        help_heading = "Pretraining (dbn, sda, rbm, da)"
+    )]
+    pub pretrain_l1: Option<f64>,
+
+    /// A target mean activation in (0, 1) for each hidden unit (dbn, rbm) [default: none]
+    #[arg(
+        long,
+        value_name = "P",
+        help_heading = "Pretraining (dbn, sda, rbm, da)"
+    )]
+    pub sparsity_target: Option<f64>,
+
+    /// The sparsity penalty's cost (dbn, rbm) [default: 0.1]
+    #[arg(
+        long,
+        value_name = "COST",
+        help_heading = "Pretraining (dbn, sda, rbm, da)"
+    )]
+    pub sparsity_cost: Option<f64>,
+
     /// The dA's corruption (sda, da) [default: masking]
     #[arg(long, value_enum, help_heading = "Pretraining (dbn, sda, rbm, da)")]
     pub noise: Option<NoiseArg>,
@@ -194,6 +263,72 @@ pub struct TrainArgs {
         help_heading = "Fine-tuning (dbn, sda, mlp, logistic)"
     )]
     pub finetune_mode: Option<FinetuneModeArg>,
+
+    /// Only the softmax layer learns (--finetune-mode top-only)
+    #[arg(
+        long,
+        conflicts_with = "finetune_mode",
+        help_heading = "Fine-tuning (dbn, sda, mlp, logistic)"
+    )]
+    pub top_only: bool,
+
+    /// Schedule on top of --lr-decay: constant, exp:DECAY or step:EVERY:FACTOR [default:
+    /// constant]
+    #[arg(
+        long,
+        value_name = "SCHEDULE",
+        help_heading = "Fine-tuning (dbn, sda, mlp, logistic)"
+    )]
+    pub finetune_schedule: Option<Schedule>,
+
+    /// Momentum μ in [0, 1) [default: 0]
+    #[arg(
+        long,
+        value_name = "MU",
+        help_heading = "Fine-tuning (dbn, sda, mlp, logistic)"
+    )]
+    pub finetune_momentum: Option<f64>,
+
+    /// L2 weight decay λ on the weights [default: 0]
+    #[arg(
+        long,
+        value_name = "LAMBDA",
+        help_heading = "Fine-tuning (dbn, sda, mlp, logistic)"
+    )]
+    pub finetune_l2: Option<f64>,
+
+    /// Probability of dropping each input unit [default: 0]
+    #[arg(
+        long,
+        value_name = "P",
+        help_heading = "Fine-tuning (dbn, sda, mlp, logistic)"
+    )]
+    pub dropout_input: Option<f64>,
+
+    /// Probability of dropping each hidden unit [default: 0]
+    #[arg(
+        long,
+        value_name = "P",
+        help_heading = "Fine-tuning (dbn, sda, mlp, logistic)"
+    )]
+    pub dropout_hidden: Option<f64>,
+
+    /// Early stopping: stop after N epochs without a better validation loss, keeping the
+    /// best epoch's weights (needs validation rows) [default: off]
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Fine-tuning (dbn, sda, mlp, logistic)"
+    )]
+    pub patience: Option<usize>,
+
+    /// The least decrease of the validation loss that counts as better [default: 0]
+    #[arg(
+        long,
+        value_name = "DELTA",
+        help_heading = "Fine-tuning (dbn, sda, mlp, logistic)"
+    )]
+    pub min_delta: Option<f64>,
 }
 
 impl TrainArgs {
@@ -219,6 +354,15 @@ impl TrainArgs {
         set(&mut p.learning_rate, self.pretrain_lr);
         set(&mut p.batch_size, self.batch_size);
         set(&mut p.k, self.k);
+        p.persistent |= self.persistent;
+        set(&mut p.schedule, self.pretrain_schedule);
+        set(&mut p.momentum, self.pretrain_momentum);
+        some(&mut p.momentum_warmup, &self.momentum_warmup);
+        set(&mut p.momentum_warmup_epochs, self.momentum_warmup_epochs);
+        set(&mut p.l2, self.pretrain_l2);
+        set(&mut p.l1, self.pretrain_l1);
+        some(&mut p.sparsity_target, &self.sparsity_target);
+        set(&mut p.sparsity_cost, self.sparsity_cost);
         set(&mut p.noise, self.noise);
         set(&mut p.corruption, self.corruption);
         set(&mut p.loss, self.loss);
@@ -231,6 +375,16 @@ impl TrainArgs {
         set(&mut f.lr_decay, self.lr_decay);
         set(&mut f.batch_size, self.batch_size);
         set(&mut f.mode, self.finetune_mode);
+        if self.top_only {
+            f.mode = FinetuneModeArg::TopOnly;
+        }
+        set(&mut f.schedule, self.finetune_schedule);
+        set(&mut f.momentum, self.finetune_momentum);
+        set(&mut f.l2, self.finetune_l2);
+        set(&mut f.dropout_input, self.dropout_input);
+        set(&mut f.dropout_hidden, self.dropout_hidden);
+        some(&mut f.patience, &self.patience);
+        set(&mut f.min_delta, self.min_delta);
     }
 }
 
@@ -324,19 +478,20 @@ where
     let (network, record) = trained?;
     log_written.context("cannot write the --log-json file")?;
 
-    // save
+    // save, without the wall times (the same run gives the same bytes)
+    let seconds = record.seconds.unwrap_or(0.0);
     let model = SavedModel {
         network: network.into(),
         config,
         scaler: data.scaler,
         classes: data.classes.map_or_else(Vec::new, |c| c.names().to_vec()),
-        record,
+        record: record.without_times(),
     };
     model
         .save(&args.output)
         .with_context(|| format!("cannot save the model to {}", args.output.display()))?;
     if display != Display::Quiet {
-        println!("{}", summary(&model, &args.output));
+        println!("{}", summary(&model, &args.output, seconds));
     }
     Ok(())
 }
@@ -448,7 +603,7 @@ fn shape_text(kind: ModelKind, hidden: &[usize], n_in: usize, classes: Option<&C
 }
 
 /// One line: what was saved where, how long it took, the last validation accuracy.
-fn summary(model: &SavedModel, path: &std::path::Path) -> String {
+fn summary(model: &SavedModel, path: &std::path::Path, seconds: f64) -> String {
     let r: &TrainingRecord = &model.record;
     let mut line = format!(
         "saved {} {} ({}) to {}: {} training rows, {:.1} s",
@@ -457,7 +612,7 @@ fn summary(model: &SavedModel, path: &std::path::Path) -> String {
         model.dtype().name(),
         path.display(),
         r.n_train,
-        r.seconds
+        seconds
     );
     if let Some(a) = r.finetune.last().and_then(|e| e.validation_accuracy) {
         line += &format!(", validation accuracy {:.1} %", 100.0 * a);
