@@ -21,6 +21,7 @@
 //! that is saved with the model.
 
 use crate::error::{io_error, Error, Result};
+use crate::picture::ImageShape;
 use crate::scaling::ScalingSpec;
 use clap::ValueEnum;
 use layerwise_layers::{LrSchedule, Momentum, Sparsity, Visible};
@@ -285,6 +286,9 @@ pub struct DataConfig {
     pub scaling: Option<ScalingSpec>,
     /// How CSV files are read.
     pub csv: CsvOptions,
+    /// The width × height of the images the rows are (`"28x28"`), for `layerwise filters`
+    /// and `sample`; recorded from an IDX file's header when not given.
+    pub image_shape: Option<ImageShape>,
 }
 
 impl Default for DataConfig {
@@ -300,6 +304,7 @@ impl Default for DataConfig {
             validation_labels: None,
             scaling: None,
             csv: CsvOptions::default(),
+            image_shape: None,
         }
     }
 }

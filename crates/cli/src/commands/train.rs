@@ -11,9 +11,11 @@ use layerwise_cli::config::{
 };
 use layerwise_cli::model_file::SavedModel;
 use layerwise_cli::network::{self, AnyNetwork, Network};
+use layerwise_cli::picture::{idx_image_shape, ImageShape};
 use layerwise_cli::record::TrainingRecord;
 use layerwise_cli::scaling::{Scaler, ScalingSpec};
 use layerwise_cli::table::{Classes, Source, Table};
+use layerwise_cli::Error;
 use layerwise_data::{Dataset, MnistSplit};
 use layerwise_linalg::Float;
 use rand::SeedableRng;
@@ -48,6 +50,11 @@ pub struct TrainArgs {
     /// Write one JSON object per epoch to this file
     #[arg(long, value_name = "FILE")]
     pub log_json: Option<PathBuf>,
+
+    /// Draw the per-epoch curves (pretraining error, supervised loss, validation accuracy)
+    /// into this PNG
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
 
     /// The training file: CSV, or an IDX image file
     #[arg(long, value_name = "FILE", help_heading = "Data")]
@@ -86,6 +93,11 @@ pub struct TrainArgs {
     /// divide:255 for IDX, none for CSV]
     #[arg(long, value_name = "METHOD", help_heading = "Data")]
     pub scaling: Option<ScalingSpec>,
+
+    /// The rows are images of W × H pixels, for `filters` and `sample` [default: from an
+    /// IDX file's header]
+    #[arg(long, value_name = "WxH", help_heading = "Data")]
+    pub image_shape: Option<ImageShape>,
 
     #[command(flatten, next_help_heading = "CSV")]
     pub csv: CsvArgs,
@@ -347,6 +359,7 @@ impl TrainArgs {
         some(&mut d.validation_labels, &self.validation_labels);
         some(&mut d.scaling, &self.scaling);
         self.csv.apply(&mut d.csv);
+        some(&mut d.image_shape, &self.image_shape);
         some(&mut c.network.hidden, &self.hidden);
         set(&mut c.network.visible, self.visible);
         let p = &mut c.pretrain;
@@ -414,6 +427,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         false => ScalingSpec::None,
     };
     config.data.scaling = Some(config.data.scaling.unwrap_or(scaling));
+    config.data.image_shape = config.data.image_shape.or_else(|| idx_shape(&source));
     if args.print_config {
         print!("{}", config.to_toml());
         return Ok(());
@@ -431,6 +445,36 @@ fn training_source(config: &TrainConfig) -> Source {
         (Some(path), _) => Source::file(path, d.train_labels.as_deref(), d.format),
         (None, Some(name)) => Source::dataset(name, d.data_dir.as_deref(), MnistSplit::Train),
         (None, None) => unreachable!("resolve checks that there is training data"),
+    }
+}
+
+/// The image shape an IDX source's header records; `None` for CSV, for other ranks, and
+/// for a file that cannot be read (reading the data reports that).
+fn idx_shape(source: &Source) -> Option<ImageShape> {
+    let images = match source {
+        Source::Csv(_) => return None,
+        Source::Idx { images, .. } => images.clone(),
+        Source::Dataset { dir, split, .. } => {
+            let plain = dir.join(split.file_names().0);
+            match plain.is_file() {
+                true => plain,
+                false => plain.with_extension("gz"),
+            }
+        }
+    };
+    idx_image_shape(&images).ok().flatten()
+}
+
+/// `Ok` when the configured image shape has as many pixels as the rows have features.
+fn check_image_shape(config: &TrainConfig, n_features: usize) -> anyhow::Result<()> {
+    match config.data.image_shape {
+        Some(shape) if shape.pixels() != n_features => Err(Error::InvalidSetting {
+            name: "data.image_shape",
+            value: shape.to_string(),
+            expected: format!("W × H = {n_features}, the rows' number of features (--image-shape)"),
+        }
+        .into()),
+        _ => Ok(()),
     }
 }
 
@@ -454,6 +498,7 @@ where
     // one generator, seeded once: the split, the initialisation, then training
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(config.seed);
     let data = prepare::<T>(args.kind, &config, source, &mut rng)?;
+    check_image_shape(&config, data.train.n_features())?;
 
     // train, with progress on stderr and in the log
     let display = Display::choose(args.quiet);
@@ -490,6 +535,10 @@ where
     model
         .save(&args.output)
         .with_context(|| format!("cannot save the model to {}", args.output.display()))?;
+    if let Some(path) = &args.plot {
+        let png = layerwise_cli::plot::curves_png(&model.record)?;
+        std::fs::write(path, png).with_context(|| format!("cannot write {}", path.display()))?;
+    }
     if display != Display::Quiet {
         println!("{}", summary(&model, &args.output, seconds));
     }
