@@ -131,6 +131,9 @@ fn figures(record: &EpochRecord) -> String {
             if let (Some(l), Some(a)) = (r.validation_loss, r.validation_accuracy) {
                 s += &format!(", validation loss {l:.4}, accuracy {:.1} %", 100.0 * a);
             }
+            if let (true, Some(best)) = (r.stopped_early, r.best_epoch) {
+                s += &format!("; stopped early, keeping epoch {}", best + 1);
+            }
             s
         }
     }

@@ -471,7 +471,7 @@ fn check_image_shape(config: &TrainConfig, n_features: usize) -> anyhow::Result<
         Some(shape) if shape.pixels() != n_features => Err(Error::InvalidSetting {
             name: "data.image_shape",
             value: shape.to_string(),
-            expected: format!("W × H = {n_features}, the rows' number of features (--image-shape)"),
+            expected: format!("W × H = {n_features}, the rows' features (--image-shape)"),
         }
         .into()),
         _ => Ok(()),
