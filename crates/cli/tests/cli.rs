@@ -177,7 +177,7 @@ fn the_same_seed_repeats_a_run_bit_for_bit_whatever_the_threads() {
         "1 or 2 threads, the same model file byte for byte"
     );
     assert_eq!(a.1, b.1, "and the same predictions");
-    let c = run("6", "2", "c.safetensors");
+    run("6", "2", "c.safetensors");
     let (ta, tc) = (
         tensor_bytes(&dir.path("a.safetensors")),
         tensor_bytes(&dir.path("c.safetensors")),

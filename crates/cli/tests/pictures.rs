@@ -184,7 +184,7 @@ fn the_image_shape_comes_from_the_idx_header_the_training_flag_or_the_filters_fl
     ok(&dir.0, &["filters", "shaped.safetensors", "-o", "s.png"]);
     assert_eq!(
         decode(&dir.path("s.png")).1,
-        4 * 2 - 1,
+        2 * (4 + 1) - 1,
         "tiles 4 high, two rows"
     );
     let mut args = csv.to_vec();
