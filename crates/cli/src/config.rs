@@ -21,12 +21,13 @@
 //! that is saved with the model.
 
 use crate::error::{io_error, Error, Result};
+use crate::picture::ImageShape;
 use crate::scaling::ScalingSpec;
 use clap::ValueEnum;
-use layerwise_layers::Visible;
+use layerwise_layers::{LrSchedule, Momentum, Sparsity, Visible};
 use layerwise_models::{
-    DaPretrainConfig, DbnConfig, DecoderWeights, FinetuneConfig, FinetuneMode, Loss, MlpConfig,
-    NoiseKind, Propagation, RbmPretrainConfig, SdaConfig,
+    DaPretrainConfig, DbnConfig, DecoderWeights, EarlyStopping, FinetuneConfig, FinetuneMode, Loss,
+    MlpConfig, NoiseKind, Propagation, RbmPretrainConfig, SdaConfig,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -285,6 +286,9 @@ pub struct DataConfig {
     pub scaling: Option<ScalingSpec>,
     /// How CSV files are read.
     pub csv: CsvOptions,
+    /// The width × height of the images the rows are (`"28x28"`), for `layerwise filters`
+    /// and `sample`; recorded from an IDX file's header when not given.
+    pub image_shape: Option<ImageShape>,
 }
 
 impl Default for DataConfig {
@@ -300,6 +304,7 @@ impl Default for DataConfig {
             validation_labels: None,
             scaling: None,
             csv: CsvOptions::default(),
+            image_shape: None,
         }
     }
 }
@@ -392,6 +397,67 @@ pub enum FinetuneModeArg {
     TopOnly,
 }
 
+/// How a learning rate changes with the epoch e (from 0), written `constant`, `exp:D` or
+/// `step:EVERY:FACTOR` in flags and files:
+///
+/// - `constant`: η_e = η₀;
+/// - `exp:D`: η_e = η₀ · Dᵉ, D in (0, 1];
+/// - `step:EVERY:FACTOR`: η_e = η₀ · FACTOR^⌊e / EVERY⌋, EVERY ≥ 1, FACTOR in (0, 1].
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Schedule(pub LrSchedule);
+
+impl std::str::FromStr for Schedule {
+    type Err = String;
+
+    /// Parses and checks a schedule; the message says what is wrong.
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        let expected = "expected constant, exp:DECAY or step:EVERY:FACTOR";
+        let factor = |v: &str| {
+            v.parse::<f64>()
+                .map_err(|_| format!("{v:?} in {s:?} is not a number ({expected})"))
+        };
+        let parts: Vec<&str> = s.split(':').collect();
+        let schedule = match parts[..] {
+            ["constant"] => LrSchedule::Constant,
+            ["exp", decay] => LrSchedule::Exponential {
+                decay: factor(decay)?,
+            },
+            ["step", every, f] => LrSchedule::Step {
+                every: every
+                    .parse()
+                    .map_err(|_| format!("{every:?} in {s:?} is not a whole number of epochs"))?,
+                factor: factor(f)?,
+            },
+            _ => return Err(format!("{s:?}: {expected}")),
+        };
+        schedule.validate().map_err(|e| format!("{s:?}: {e}"))?;
+        Ok(Schedule(schedule))
+    }
+}
+
+impl fmt::Display for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            LrSchedule::Constant => f.write_str("constant"),
+            LrSchedule::Exponential { decay } => write!(f, "exp:{decay}"),
+            LrSchedule::Step { every, factor } => write!(f, "step:{every}:{factor}"),
+        }
+    }
+}
+
+impl Serialize for Schedule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Schedule {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// Greedy pretraining of the RBMs (`dbn`, `rbm`) or dAs (`sda`, `da`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -404,6 +470,25 @@ pub struct PretrainSection {
     pub batch_size: usize,
     /// Gibbs steps of CD-k (RBMs).
     pub k: usize,
+    /// PCD-k: persistent chains instead of chains started at the data (RBMs).
+    pub persistent: bool,
+    /// How η changes with the epoch (RBMs).
+    pub schedule: Schedule,
+    /// Momentum μ in [0, 1) after the warm-up (RBMs).
+    pub momentum: f64,
+    /// Momentum during the first `momentum_warmup_epochs` epochs; by default `momentum`
+    /// (RBMs).
+    pub momentum_warmup: Option<f64>,
+    /// Epochs of momentum warm-up (RBMs).
+    pub momentum_warmup_epochs: usize,
+    /// L2 weight decay λ₂ ≥ 0 on W (RBMs).
+    pub l2: f64,
+    /// L1 weight decay λ₁ ≥ 0 on W (RBMs).
+    pub l1: f64,
+    /// A target mean activation p in (0, 1) of each hidden unit, if any (RBMs).
+    pub sparsity_target: Option<f64>,
+    /// The sparsity penalty's cost s ≥ 0 (RBMs, with `sparsity_target`).
+    pub sparsity_cost: f64,
     /// The corruption (dAs).
     pub noise: NoiseArg,
     /// The corruption's level: a probability, or σ for Gaussian noise (dAs).
@@ -420,13 +505,23 @@ pub struct PretrainSection {
 }
 
 impl Default for PretrainSection {
-    /// 3 epochs at η = 0.05, minibatch 50, CD-1, masking noise 0.2, cross-entropy, tied.
+    /// 3 epochs at η = 0.05, minibatch 50, CD-1 without momentum, decay or sparsity (a cost
+    /// of 0.1 once a target is set), masking noise 0.2, cross-entropy, tied.
     fn default() -> Self {
         PretrainSection {
             epochs: 3,
             learning_rate: 0.05,
             batch_size: 50,
             k: 1,
+            persistent: false,
+            schedule: Schedule::default(),
+            momentum: 0.0,
+            momentum_warmup: None,
+            momentum_warmup_epochs: 0,
+            l2: 0.0,
+            l1: 0.0,
+            sparsity_target: None,
+            sparsity_cost: 0.1,
             noise: NoiseArg::Masking,
             corruption: 0.2,
             loss: LossArg::CrossEntropy,
@@ -452,10 +547,26 @@ pub struct FinetuneSection {
     pub batch_size: usize,
     /// Which parameters learn.
     pub mode: FinetuneModeArg,
+    /// How η changes with the epoch, on top of `lr_decay`.
+    pub schedule: Schedule,
+    /// Classical momentum μ in [0, 1).
+    pub momentum: f64,
+    /// L2 weight decay λ ≥ 0 on the weights.
+    pub l2: f64,
+    /// Probability in [0, 1) of dropping each input unit (full mode only).
+    pub dropout_input: f64,
+    /// Probability in [0, 1) of dropping each hidden unit.
+    pub dropout_hidden: f64,
+    /// Early stopping: epochs without a better validation loss before training stops and
+    /// the best epoch's weights return; needs validation rows.
+    pub patience: Option<usize>,
+    /// The least decrease of the validation loss that counts as better (with `patience`).
+    pub min_delta: f64,
 }
 
 impl Default for FinetuneSection {
-    /// 15 epochs at η₀ = 0.2 decayed ×0.95, minibatch 50, full backpropagation.
+    /// 15 epochs at η₀ = 0.2 decayed ×0.95, minibatch 50, full backpropagation; no
+    /// schedule, momentum, decay, dropout or early stopping.
     fn default() -> Self {
         FinetuneSection {
             epochs: 15,
@@ -463,6 +574,13 @@ impl Default for FinetuneSection {
             lr_decay: 0.95,
             batch_size: 50,
             mode: FinetuneModeArg::Full,
+            schedule: Schedule::default(),
+            momentum: 0.0,
+            l2: 0.0,
+            dropout_input: 0.0,
+            dropout_hidden: 0.0,
+            patience: None,
+            min_delta: 0.0,
         }
     }
 }
@@ -544,6 +662,7 @@ impl TrainConfig {
         };
         self.pretrain.propagation = self.pretrain.propagation.or(Some(default_propagation));
         self.check_data()?;
+        self.check_toolbox()?;
         Ok(self)
     }
 
@@ -587,6 +706,110 @@ impl TrainConfig {
         }
         d.csv.delimiter_byte()?;
         Ok(())
+    }
+
+    /// The training options the models would also check, checked here under their keys
+    /// and flags (the models name their own fields).
+    fn check_toolbox(&self) -> Result<()> {
+        let (p, f) = (&self.pretrain, &self.finetune);
+        let unit = "a value in [0, 1)";
+        let decay = "a finite number ≥ 0";
+        let checks: [(&'static str, &str, f64, bool, &str); 10] = [
+            (
+                "pretrain.momentum",
+                "--pretrain-momentum",
+                p.momentum,
+                in_unit(p.momentum),
+                unit,
+            ),
+            (
+                "pretrain.momentum_warmup",
+                "--momentum-warmup",
+                p.momentum_warmup.unwrap_or(0.0),
+                in_unit(p.momentum_warmup.unwrap_or(0.0)),
+                unit,
+            ),
+            (
+                "pretrain.l2",
+                "--pretrain-l2",
+                p.l2,
+                non_negative(p.l2),
+                decay,
+            ),
+            (
+                "pretrain.l1",
+                "--pretrain-l1",
+                p.l1,
+                non_negative(p.l1),
+                decay,
+            ),
+            (
+                "pretrain.sparsity_target",
+                "--sparsity-target",
+                p.sparsity_target.unwrap_or(0.5),
+                p.sparsity_target.is_none_or(|t| t > 0.0 && t < 1.0),
+                "a probability in (0, 1)",
+            ),
+            (
+                "pretrain.sparsity_cost",
+                "--sparsity-cost",
+                p.sparsity_cost,
+                non_negative(p.sparsity_cost),
+                decay,
+            ),
+            (
+                "finetune.momentum",
+                "--finetune-momentum",
+                f.momentum,
+                in_unit(f.momentum),
+                unit,
+            ),
+            (
+                "finetune.l2",
+                "--finetune-l2",
+                f.l2,
+                non_negative(f.l2),
+                decay,
+            ),
+            (
+                "finetune.dropout_input",
+                "--dropout-input",
+                f.dropout_input,
+                in_unit(f.dropout_input),
+                "a probability in [0, 1)",
+            ),
+            (
+                "finetune.dropout_hidden",
+                "--dropout-hidden",
+                f.dropout_hidden,
+                in_unit(f.dropout_hidden),
+                "a probability in [0, 1)",
+            ),
+        ];
+        for (name, flag, value, ok, expected) in checks {
+            if !ok {
+                return Err(setting(name, value, &format!("{expected} ({flag})")));
+            }
+        }
+        if !non_negative(f.min_delta) {
+            return Err(setting(
+                "finetune.min_delta",
+                f.min_delta,
+                &format!("{decay} (--min-delta)"),
+            ));
+        }
+        match f.patience {
+            Some(0) => Err(setting(
+                "finetune.patience",
+                0,
+                "at least 1 epoch (--patience)",
+            )),
+            Some(n) if self.data.validation == 0.0 && self.data.validation_file.is_none() => {
+                let expected = "validation rows to watch: --validation or --validation-file";
+                Err(setting("finetune.patience", n, expected))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The DBN configuration these settings describe.
@@ -633,6 +856,16 @@ impl TrainConfig {
             c.learning_rate = p.learning_rate;
             c.k = p.k;
             c.batch_size = p.batch_size;
+            c.persistent = p.persistent;
+            c.schedule = p.schedule.0;
+            let warmup = p.momentum_warmup.unwrap_or(p.momentum);
+            c.momentum = Momentum::warm_up(warmup, p.momentum, p.momentum_warmup_epochs);
+            c.l2 = p.l2;
+            c.l1 = p.l1;
+            c.sparsity = p.sparsity_target.map(|target| Sparsity {
+                target,
+                cost: p.sparsity_cost,
+            });
         })
     }
 
@@ -670,6 +903,15 @@ impl TrainConfig {
                 FinetuneModeArg::Full => FinetuneMode::Full,
                 FinetuneModeArg::TopOnly => FinetuneMode::TopOnly,
             };
+            c.schedule = f.schedule.0;
+            c.momentum = f.momentum;
+            c.l2 = f.l2;
+            c.dropout_input = f.dropout_input;
+            c.dropout_hidden = f.dropout_hidden;
+            c.early_stopping = f.patience.map(|patience| EarlyStopping {
+                patience,
+                min_delta: f.min_delta,
+            });
         })
     }
 }
@@ -680,6 +922,14 @@ fn with_defaults<C: Default>(set: impl FnOnce(&mut C)) -> C {
     let mut config = C::default();
     set(&mut config);
     config
+}
+
+fn in_unit(value: f64) -> bool {
+    (0.0..1.0).contains(&value)
+}
+
+fn non_negative(value: f64) -> bool {
+    value.is_finite() && value >= 0.0
 }
 
 fn check_hidden(kind: ModelKind, hidden: &[usize]) -> Result<()> {

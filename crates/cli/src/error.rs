@@ -134,6 +134,11 @@ pub enum Error {
         /// What is wrong with it: missing, unexpected, its dtype or its shape.
         reason: String,
     },
+    /// The training curves could not be drawn.
+    Plot {
+        /// Why.
+        reason: String,
+    },
     /// `evaluate` or `predict` given a model that is not a classifier (an RBM or a dA).
     NotAClassifier {
         /// The model's kind.
@@ -227,6 +232,7 @@ impl fmt::Display for Error {
             Error::Tensor { path, name, reason } => {
                 write!(f, "{}: tensor {name:?}: {reason}", path.display())
             }
+            Error::Plot { reason } => write!(f, "cannot draw the curves: {reason}"),
             Error::NotAClassifier { kind } => write!(
                 f,
                 "a {kind} model is not a classifier: evaluate and predict need a dbn, sda, \

@@ -29,6 +29,8 @@ pub mod config;
 mod error;
 pub mod model_file;
 pub mod network;
+pub mod picture;
+pub mod plot;
 pub mod record;
 pub mod scaling;
 pub mod table;

@@ -1,4 +1,4 @@
-//! `layerwise`: train, evaluate, predict with and inspect DBN, SDA, RBM, dA, MLP and
+//! `layerwise`: train, evaluate, predict with, inspect and draw DBN, SDA, RBM, dA, MLP and
 //! logistic models from the command line.
 //!
 //! One module per subcommand under `commands/`; each has its clap arguments and a `run`.
@@ -35,6 +35,10 @@ enum Command {
     Predict(commands::predict::PredictArgs),
     /// Print a model file's architecture, training configuration and recorded metrics.
     Inspect(commands::inspect::InspectArgs),
+    /// Draw the first layer's weights as a grid of image tiles (PNG).
+    Filters(commands::filters::FiltersArgs),
+    /// Draw Gibbs chains of an rbm or a dbn's generative path as a grid (PNG).
+    Sample(commands::sample::SampleArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +54,8 @@ fn main() -> ExitCode {
         Command::Evaluate(args) => commands::evaluate::run(&args),
         Command::Predict(args) => commands::predict::run(&args),
         Command::Inspect(args) => commands::inspect::run(&args),
+        Command::Filters(args) => commands::filters::run(&args),
+        Command::Sample(args) => commands::sample::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

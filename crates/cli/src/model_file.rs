@@ -18,7 +18,9 @@
 //! | `metrics` | JSON: the [`TrainingRecord`] |
 //! | `software` | the writer, e.g. `layerwise-cli 0.1.0` |
 //!
-//! An `rbm` or a `da` has `"n_classes":null` in its architecture.
+//! An `rbm` or a `da` has `"n_classes":null` in its architecture. The metrics hold no wall
+//! times, and the header's keys are written in sorted order, so the same seed, data and
+//! settings give the same file byte for byte.
 //!
 //! [`SavedModel::save`] writes a temporary file in the target's folder, syncs it and
 //! renames it over the target, so a reader never sees half a model. [`SavedModel::load`]
@@ -34,7 +36,7 @@ use layerwise_layers::{DenoisingAutoencoder, HiddenLayer, LogisticRegression, Lo
 use layerwise_linalg::{Float, Matrix};
 use layerwise_models::{Dbn, Mlp, Sda};
 use safetensors::tensor::{Dtype as StDtype, SafeTensors, TensorView};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -132,7 +134,8 @@ impl SavedModel {
                 TensorView::new(dtype, shape.clone(), bytes).map_err(format_error)?,
             ));
         }
-        safetensors::serialize(views, Some(self.metadata())).map_err(format_error)
+        let bytes = safetensors::serialize(views, Some(self.metadata())).map_err(format_error)?;
+        Ok(with_sorted_header(bytes))
     }
 
     /// Writes the model to `path`: a temporary file beside it, synced, then renamed over it.
@@ -214,6 +217,41 @@ impl SavedModel {
             classes,
             record,
         })
+    }
+}
+
+/// The same safetensors file with its JSON header's keys in sorted order: the writer
+/// takes the metadata as a hash map, whose order changes from run to run.
+///
+/// The layout is an 8-byte little-endian header length n, n bytes of JSON padded with
+/// spaces to a multiple of 8, then the tensor bytes, which the header's offsets address
+/// from the end of the header; so reordering the header's keys moves no tensor byte.
+fn with_sorted_header(bytes: Vec<u8>) -> Vec<u8> {
+    let n = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")) as usize;
+    let header: BTreeMap<String, serde_json::Value> =
+        serde_json::from_slice(&bytes[8..8 + n]).expect("the writer's header is JSON");
+    let sorted: BTreeMap<String, serde_json::Value> = header
+        .into_iter()
+        .map(|(key, value)| (key, sorted_json(value)))
+        .collect();
+    let mut json = serde_json::to_vec(&sorted).expect("JSON serialises");
+    json.resize(json.len().next_multiple_of(8), b' ');
+    let mut out = Vec::with_capacity(8 + json.len() + bytes.len() - 8 - n);
+    out.extend((json.len() as u64).to_le_bytes());
+    out.extend(json);
+    out.extend(&bytes[8 + n..]);
+    out
+}
+
+/// A JSON value with every object's keys sorted, whatever map serde_json is built with.
+fn sorted_json(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            let sorted: BTreeMap<String, serde_json::Value> =
+                map.into_iter().map(|(k, v)| (k, sorted_json(v))).collect();
+            serde_json::Value::Object(sorted.into_iter().collect())
+        }
+        other => other,
     }
 }
 

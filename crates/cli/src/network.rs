@@ -254,7 +254,7 @@ pub fn train<T: Float, R: Rng + ?Sized>(
         n_validation: validation.map_or(0, Dataset::n_samples),
         pretrain: run.pretrain,
         finetune: run.finetune,
-        seconds: started.elapsed().as_secs_f64(),
+        seconds: Some(started.elapsed().as_secs_f64()),
     };
     Ok((network, record))
 }

@@ -131,6 +131,9 @@ fn figures(record: &EpochRecord) -> String {
             if let (Some(l), Some(a)) = (r.validation_loss, r.validation_accuracy) {
                 s += &format!(", validation loss {l:.4}, accuracy {:.1} %", 100.0 * a);
             }
+            if let (true, Some(best)) = (r.stopped_early, r.best_epoch) {
+                s += &format!("; stopped early, keeping epoch {}", best + 1);
+            }
             s
         }
     }
@@ -189,7 +192,10 @@ impl Observer for Progress {
                     EpochRecord::Pretrain(r) => r.seconds,
                     EpochRecord::Finetune(r) => r.seconds,
                 };
-                eprintln!("{line} ({seconds:.1} s)");
+                match seconds {
+                    Some(s) => eprintln!("{line} ({s:.1} s)"),
+                    None => eprintln!("{line}"),
+                }
             }
         }
     }

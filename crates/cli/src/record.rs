@@ -4,6 +4,10 @@
 //! reports into [`EpochRecord`]s with the epoch's wall time, passes each to an
 //! [`Observer`] (the command draws progress bars and writes `--log-json` lines from them)
 //! and keeps them all in the [`TrainingRecord`] saved with the model.
+//!
+//! Wall times are for people watching a run: the log lines and the summary have them, but
+//! [`TrainingRecord::without_times`] drops them before the record is saved, so that the
+//! same seed and settings give a model file identical byte for byte.
 
 use layerwise_models::{FinetuneEpoch, PretrainEpoch};
 use serde::{Deserialize, Serialize};
@@ -23,8 +27,9 @@ pub struct PretrainRecord {
     /// A monitored dA's reconstruction loss of the validation rows.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub validation_reconstruction: Option<f64>,
-    /// Wall time of the epoch, in seconds.
-    pub seconds: f64,
+    /// Wall time of the epoch, in seconds (`None` in a saved model).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub seconds: Option<f64>,
 }
 
 /// One epoch of supervised training.
@@ -42,8 +47,15 @@ pub struct FinetuneRecord {
     /// Accuracy on the validation rows after the epoch, in [0, 1].
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub validation_accuracy: Option<f64>,
-    /// Wall time of the epoch, in seconds.
-    pub seconds: f64,
+    /// The epoch with the lowest validation loss so far, when there are validation rows.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub best_epoch: Option<usize>,
+    /// `true` on the last epoch when early stopping ended training there.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub stopped_early: bool,
+    /// Wall time of the epoch, in seconds (`None` in a saved model).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub seconds: Option<f64>,
 }
 
 impl PretrainRecord {
@@ -55,7 +67,7 @@ impl PretrainRecord {
             error: e.error,
             train_reconstruction: e.train_reconstruction,
             validation_reconstruction: e.validation_reconstruction,
-            seconds,
+            seconds: Some(seconds),
         }
     }
 }
@@ -69,7 +81,9 @@ impl FinetuneRecord {
             train_loss: e.train_loss,
             validation_loss: e.validation.map(|v| v.loss),
             validation_accuracy: e.validation.map(|v| v.accuracy),
-            seconds,
+            best_epoch: e.best_epoch,
+            stopped_early: e.stopped_early,
+            seconds: Some(seconds),
         }
     }
 }
@@ -129,6 +143,17 @@ pub struct TrainingRecord {
     pub pretrain: Vec<PretrainRecord>,
     /// Every supervised epoch.
     pub finetune: Vec<FinetuneRecord>,
-    /// Wall time of the whole training, in seconds.
-    pub seconds: f64,
+    /// Wall time of the whole training, in seconds (`None` in a saved model).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub seconds: Option<f64>,
+}
+
+impl TrainingRecord {
+    /// The record without its wall times: what a model file keeps.
+    pub fn without_times(mut self) -> TrainingRecord {
+        self.seconds = None;
+        self.pretrain.iter_mut().for_each(|e| e.seconds = None);
+        self.finetune.iter_mut().for_each(|e| e.seconds = None);
+        self
+    }
 }

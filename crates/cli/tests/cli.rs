@@ -161,15 +161,63 @@ fn the_same_seed_repeats_a_run_bit_for_bit_whatever_the_threads() {
             ],
         );
         (
-            tensor_bytes(&dir.path(out)),
+            std::fs::read(dir.path(out)).unwrap(),
             ok(d, &["predict", out, "--input", "train.csv"]),
         )
     };
     let a = run("5", "1", "a.safetensors");
+    let again = run("5", "1", "again.safetensors");
+    assert!(
+        a.0 == again.0,
+        "same seed, the same model file byte for byte"
+    );
     let b = run("5", "2", "b.safetensors");
-    assert_eq!(a, b, "same seed, same weights and predictions");
-    let c = run("6", "2", "c.safetensors");
-    assert_ne!(a.0, c.0, "another seed, other weights");
+    assert!(
+        a.0 == b.0,
+        "1 or 2 threads, the same model file byte for byte"
+    );
+    assert_eq!(a.1, b.1, "and the same predictions");
+    run("6", "2", "c.safetensors");
+    let (ta, tc) = (
+        tensor_bytes(&dir.path("a.safetensors")),
+        tensor_bytes(&dir.path("c.safetensors")),
+    );
+    assert_ne!(ta, tc, "another seed, other weights");
+}
+
+#[test]
+fn model_files_have_sorted_headers_and_no_wall_times() {
+    let dir = TempDir::new("header");
+    dir.write("train.csv", &flowers(60, 0));
+    let mut args = vec![
+        "train",
+        "mlp",
+        "--train",
+        "train.csv",
+        "-o",
+        "m.safetensors",
+    ];
+    args.extend(MLP);
+    ok(&dir.0, &args);
+    let bytes = std::fs::read(dir.path("m.safetensors")).unwrap();
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header = std::str::from_utf8(&bytes[8..8 + n]).unwrap();
+    let keys = [
+        "\"architecture\"",
+        "\"classes\"",
+        "\"config\"",
+        "\"dtype\"",
+        "\"format\"",
+    ];
+    let at: Vec<usize> = keys.iter().map(|k| header.find(k).unwrap()).collect();
+    assert!(
+        at.windows(2).all(|w| w[0] < w[1]),
+        "metadata keys sorted: {header}"
+    );
+    assert!(!header.contains("seconds"), "{header}");
+    let model = SavedModel::load(&dir.path("m.safetensors")).unwrap();
+    assert_eq!(model.record.seconds, None);
+    assert_eq!(model.record.finetune.len(), 60);
 }
 
 #[test]

@@ -85,8 +85,10 @@ fn long_name(kind: ModelKind) -> &'static str {
 /// The recorded epochs, one line each.
 fn metrics(r: &TrainingRecord) -> String {
     let mut out = format!(
-        "training: {} rows, {} validation rows, {:.1} s\n",
-        r.n_train, r.n_validation, r.seconds
+        "training: {} rows, {} validation rows{}\n",
+        r.n_train,
+        r.n_validation,
+        time(r.seconds)
     );
     for e in &r.pretrain {
         out += &format!(
@@ -101,16 +103,23 @@ fn metrics(r: &TrainingRecord) -> String {
         if let Some(v) = e.validation_reconstruction {
             out += &format!(", validation {v:.4}");
         }
-        out += &format!(" ({:.1} s)\n", e.seconds);
+        out += &time(e.seconds);
+        out += "\n";
     }
     for e in &r.finetune {
         out += &format!("  finetune epoch {}: loss {:.4}", e.epoch + 1, e.train_loss);
         if let (Some(l), Some(a)) = (e.validation_loss, e.validation_accuracy) {
             out += &format!(", validation loss {l:.4}, accuracy {:.2} %", 100.0 * a);
         }
-        out += &format!(" ({:.1} s)\n", e.seconds);
+        out += &time(e.seconds);
+        out += "\n";
     }
     out
+}
+
+/// ` (1.2 s)`, for the older model files that recorded wall times; saved models have none.
+fn time(seconds: Option<f64>) -> String {
+    seconds.map_or(String::new(), |s| format!(" ({s:.1} s)"))
 }
 
 /// The configuration as TOML, without the sections the kind does not use.

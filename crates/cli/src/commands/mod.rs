@@ -5,8 +5,10 @@
 //! `Command` in `main.rs`.
 
 pub mod evaluate;
+pub mod filters;
 pub mod inspect;
 pub mod predict;
+pub mod sample;
 pub mod train;
 
 use anyhow::Context;

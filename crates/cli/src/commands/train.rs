@@ -7,13 +7,15 @@ use anyhow::Context;
 use clap::Args;
 use layerwise_cli::config::{
     DataFormat, DatasetName, DecoderArg, Dtype, FinetuneModeArg, LossArg, ModelKind, NoiseArg,
-    PropagationArg, TrainConfig, VisibleArg,
+    PropagationArg, Schedule, TrainConfig, VisibleArg,
 };
 use layerwise_cli::model_file::SavedModel;
 use layerwise_cli::network::{self, AnyNetwork, Network};
+use layerwise_cli::picture::{idx_image_shape, ImageShape};
 use layerwise_cli::record::TrainingRecord;
 use layerwise_cli::scaling::{Scaler, ScalingSpec};
 use layerwise_cli::table::{Classes, Source, Table};
+use layerwise_cli::Error;
 use layerwise_data::{Dataset, MnistSplit};
 use layerwise_linalg::Float;
 use rand::SeedableRng;
@@ -48,6 +50,11 @@ pub struct TrainArgs {
     /// Write one JSON object per epoch to this file
     #[arg(long, value_name = "FILE")]
     pub log_json: Option<PathBuf>,
+
+    /// Draw the per-epoch curves (pretraining error, supervised loss, validation accuracy)
+    /// into this PNG
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
 
     /// The training file: CSV, or an IDX image file
     #[arg(long, value_name = "FILE", help_heading = "Data")]
@@ -86,6 +93,11 @@ pub struct TrainArgs {
     /// divide:255 for IDX, none for CSV]
     #[arg(long, value_name = "METHOD", help_heading = "Data")]
     pub scaling: Option<ScalingSpec>,
+
+    /// The rows are images of W × H pixels, for `filters` and `sample` [default: from an
+    /// IDX file's header]
+    #[arg(long, value_name = "WxH", help_heading = "Data")]
+    pub image_shape: Option<ImageShape>,
 
     #[command(flatten, next_help_heading = "CSV")]
     pub csv: CsvArgs,
@@ -134,6 +146,75 @@ pub struct TrainArgs {
     /// Gibbs steps of CD-k (dbn, rbm) [default: 1]
     #[arg(long, help_heading = "Pretraining (dbn, sda, rbm, da)")]
     pub k: Option<usize>,
+
+    /// PCD-k: persistent Gibbs chains (dbn, rbm)
+    #[arg(long, help_heading = "Pretraining (dbn, sda, rbm, da)")]
+    pub persistent: bool,
+
+    /// The RBMs' learning-rate schedule: constant, exp:DECAY or step:EVERY:FACTOR (dbn,
+    /// rbm) [default: constant]
+    #[arg(
+        long,
+        value_name = "SCHEDULE",
+        help_heading = "Pretraining (dbn, sda, rbm, da)"
+    )]
+    pub pretrain_schedule: Option<Schedule>,
+
+    /// The RBMs' momentum μ in [0, 1), after any warm-up (dbn, rbm) [default: 0]
+    #[arg(
+        long,
+        value_name = "MU",
+        help_heading = "Pretraining (dbn, sda, rbm, da)"
+    )]
+    pub pretrain_momentum: Option<f64>,
+
+    /// The RBMs' momentum during the warm-up epochs [default: --pretrain-momentum]
+    #[arg(
+        long,
+        value_name = "MU",
+        help_heading = "Pretraining (dbn, sda, rbm, da)"
+    )]
+    pub momentum_warmup: Option<f64>,
+
+    /// Epochs of momentum warm-up (dbn, rbm) [default: 0]
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Pretraining (dbn, sda, rbm, da)"
+    )]
+    pub momentum_warmup_epochs: Option<usize>,
+
+    /// The RBMs' L2 weight decay λ₂ (dbn, rbm) [default: 0]
+    #[arg(
+        long,
+        value_name = "LAMBDA",
+        help_heading = "Pretraining (dbn, sda, rbm, da)"
+    )]
+    pub pretrain_l2: Option<f64>,
+
+    /// The RBMs' L1 weight decay λ₁ (dbn, rbm) [default: 0]
+    #[arg(
+        long,
+        value_name = "LAMBDA",
+        help_heading = "Pretraining (dbn, sda, rbm, da)"
+    )]
+    pub pretrain_l1: Option<f64>,
+
+    /// A target mean activation in (0, 1) for each hidden unit (dbn, rbm) [default: none]
+    #[arg(
+        long,
+        value_name = "P",
+        help_heading = "Pretraining (dbn, sda, rbm, da)"
+    )]
+    pub sparsity_target: Option<f64>,
+
+    /// The sparsity penalty's cost (dbn, rbm) [default: 0.1]
+    #[arg(
+        long,
+        value_name = "COST",
+        help_heading = "Pretraining (dbn, sda, rbm, da)"
+    )]
+    pub sparsity_cost: Option<f64>,
 
     /// The dA's corruption (sda, da) [default: masking]
     #[arg(long, value_enum, help_heading = "Pretraining (dbn, sda, rbm, da)")]
@@ -194,6 +275,72 @@ pub struct TrainArgs {
         help_heading = "Fine-tuning (dbn, sda, mlp, logistic)"
     )]
     pub finetune_mode: Option<FinetuneModeArg>,
+
+    /// Only the softmax layer learns (--finetune-mode top-only)
+    #[arg(
+        long,
+        conflicts_with = "finetune_mode",
+        help_heading = "Fine-tuning (dbn, sda, mlp, logistic)"
+    )]
+    pub top_only: bool,
+
+    /// Schedule on top of --lr-decay: constant, exp:DECAY or step:EVERY:FACTOR [default:
+    /// constant]
+    #[arg(
+        long,
+        value_name = "SCHEDULE",
+        help_heading = "Fine-tuning (dbn, sda, mlp, logistic)"
+    )]
+    pub finetune_schedule: Option<Schedule>,
+
+    /// Momentum μ in [0, 1) [default: 0]
+    #[arg(
+        long,
+        value_name = "MU",
+        help_heading = "Fine-tuning (dbn, sda, mlp, logistic)"
+    )]
+    pub finetune_momentum: Option<f64>,
+
+    /// L2 weight decay λ on the weights [default: 0]
+    #[arg(
+        long,
+        value_name = "LAMBDA",
+        help_heading = "Fine-tuning (dbn, sda, mlp, logistic)"
+    )]
+    pub finetune_l2: Option<f64>,
+
+    /// Probability of dropping each input unit [default: 0]
+    #[arg(
+        long,
+        value_name = "P",
+        help_heading = "Fine-tuning (dbn, sda, mlp, logistic)"
+    )]
+    pub dropout_input: Option<f64>,
+
+    /// Probability of dropping each hidden unit [default: 0]
+    #[arg(
+        long,
+        value_name = "P",
+        help_heading = "Fine-tuning (dbn, sda, mlp, logistic)"
+    )]
+    pub dropout_hidden: Option<f64>,
+
+    /// Early stopping: stop after N epochs without a better validation loss, keeping the
+    /// best epoch's weights (needs validation rows) [default: off]
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Fine-tuning (dbn, sda, mlp, logistic)"
+    )]
+    pub patience: Option<usize>,
+
+    /// The least decrease of the validation loss that counts as better [default: 0]
+    #[arg(
+        long,
+        value_name = "DELTA",
+        help_heading = "Fine-tuning (dbn, sda, mlp, logistic)"
+    )]
+    pub min_delta: Option<f64>,
 }
 
 impl TrainArgs {
@@ -212,6 +359,7 @@ impl TrainArgs {
         some(&mut d.validation_labels, &self.validation_labels);
         some(&mut d.scaling, &self.scaling);
         self.csv.apply(&mut d.csv);
+        some(&mut d.image_shape, &self.image_shape);
         some(&mut c.network.hidden, &self.hidden);
         set(&mut c.network.visible, self.visible);
         let p = &mut c.pretrain;
@@ -219,6 +367,15 @@ impl TrainArgs {
         set(&mut p.learning_rate, self.pretrain_lr);
         set(&mut p.batch_size, self.batch_size);
         set(&mut p.k, self.k);
+        p.persistent |= self.persistent;
+        set(&mut p.schedule, self.pretrain_schedule);
+        set(&mut p.momentum, self.pretrain_momentum);
+        some(&mut p.momentum_warmup, &self.momentum_warmup);
+        set(&mut p.momentum_warmup_epochs, self.momentum_warmup_epochs);
+        set(&mut p.l2, self.pretrain_l2);
+        set(&mut p.l1, self.pretrain_l1);
+        some(&mut p.sparsity_target, &self.sparsity_target);
+        set(&mut p.sparsity_cost, self.sparsity_cost);
         set(&mut p.noise, self.noise);
         set(&mut p.corruption, self.corruption);
         set(&mut p.loss, self.loss);
@@ -231,6 +388,16 @@ impl TrainArgs {
         set(&mut f.lr_decay, self.lr_decay);
         set(&mut f.batch_size, self.batch_size);
         set(&mut f.mode, self.finetune_mode);
+        if self.top_only {
+            f.mode = FinetuneModeArg::TopOnly;
+        }
+        set(&mut f.schedule, self.finetune_schedule);
+        set(&mut f.momentum, self.finetune_momentum);
+        set(&mut f.l2, self.finetune_l2);
+        set(&mut f.dropout_input, self.dropout_input);
+        set(&mut f.dropout_hidden, self.dropout_hidden);
+        some(&mut f.patience, &self.patience);
+        set(&mut f.min_delta, self.min_delta);
     }
 }
 
@@ -260,6 +427,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         false => ScalingSpec::None,
     };
     config.data.scaling = Some(config.data.scaling.unwrap_or(scaling));
+    config.data.image_shape = config.data.image_shape.or_else(|| idx_shape(&source));
     if args.print_config {
         print!("{}", config.to_toml());
         return Ok(());
@@ -277,6 +445,36 @@ fn training_source(config: &TrainConfig) -> Source {
         (Some(path), _) => Source::file(path, d.train_labels.as_deref(), d.format),
         (None, Some(name)) => Source::dataset(name, d.data_dir.as_deref(), MnistSplit::Train),
         (None, None) => unreachable!("resolve checks that there is training data"),
+    }
+}
+
+/// The image shape an IDX source's header records; `None` for CSV, for other ranks, and
+/// for a file that cannot be read (reading the data reports that).
+fn idx_shape(source: &Source) -> Option<ImageShape> {
+    let images = match source {
+        Source::Csv(_) => return None,
+        Source::Idx { images, .. } => images.clone(),
+        Source::Dataset { dir, split, .. } => {
+            let plain = dir.join(split.file_names().0);
+            match plain.is_file() {
+                true => plain,
+                false => plain.with_extension("gz"),
+            }
+        }
+    };
+    idx_image_shape(&images).ok().flatten()
+}
+
+/// `Ok` when the configured image shape has as many pixels as the rows have features.
+fn check_image_shape(config: &TrainConfig, n_features: usize) -> anyhow::Result<()> {
+    match config.data.image_shape {
+        Some(shape) if shape.pixels() != n_features => Err(Error::InvalidSetting {
+            name: "data.image_shape",
+            value: shape.to_string(),
+            expected: format!("W × H = {n_features}, the rows' features (--image-shape)"),
+        }
+        .into()),
+        _ => Ok(()),
     }
 }
 
@@ -300,6 +498,7 @@ where
     // one generator, seeded once: the split, the initialisation, then training
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(config.seed);
     let data = prepare::<T>(args.kind, &config, source, &mut rng)?;
+    check_image_shape(&config, data.train.n_features())?;
 
     // train, with progress on stderr and in the log
     let display = Display::choose(args.quiet);
@@ -324,19 +523,24 @@ where
     let (network, record) = trained?;
     log_written.context("cannot write the --log-json file")?;
 
-    // save
+    // save, without the wall times (the same run gives the same bytes)
+    let seconds = record.seconds.unwrap_or(0.0);
     let model = SavedModel {
         network: network.into(),
         config,
         scaler: data.scaler,
         classes: data.classes.map_or_else(Vec::new, |c| c.names().to_vec()),
-        record,
+        record: record.without_times(),
     };
     model
         .save(&args.output)
         .with_context(|| format!("cannot save the model to {}", args.output.display()))?;
+    if let Some(path) = &args.plot {
+        let png = layerwise_cli::plot::curves_png(&model.record)?;
+        std::fs::write(path, png).with_context(|| format!("cannot write {}", path.display()))?;
+    }
     if display != Display::Quiet {
-        println!("{}", summary(&model, &args.output));
+        println!("{}", summary(&model, &args.output, seconds));
     }
     Ok(())
 }
@@ -448,7 +652,7 @@ fn shape_text(kind: ModelKind, hidden: &[usize], n_in: usize, classes: Option<&C
 }
 
 /// One line: what was saved where, how long it took, the last validation accuracy.
-fn summary(model: &SavedModel, path: &std::path::Path) -> String {
+fn summary(model: &SavedModel, path: &std::path::Path, seconds: f64) -> String {
     let r: &TrainingRecord = &model.record;
     let mut line = format!(
         "saved {} {} ({}) to {}: {} training rows, {:.1} s",
@@ -457,7 +661,7 @@ fn summary(model: &SavedModel, path: &std::path::Path) -> String {
         model.dtype().name(),
         path.display(),
         r.n_train,
-        r.seconds
+        seconds
     );
     if let Some(a) = r.finetune.last().and_then(|e| e.validation_accuracy) {
         line += &format!(", validation accuracy {:.1} %", 100.0 * a);
