@@ -263,7 +263,35 @@ pub fn read_csv<T: Float>(
     options: &CsvOptions,
     n_inputs: Option<usize>,
 ) -> Result<Table<T>> {
-    let mut reader = open_csv(path, options)?;
+    let file = std::fs::File::open(path).map_err(io_error(path))?;
+    parse_csv(std::io::BufReader::new(file), path, options, n_inputs)
+}
+
+/// Reads CSV text from `reader` as [`read_csv`] reads a file; `path` names the source in
+/// errors. Memory grows with the rows read: nothing is allocated ahead of the data.
+///
+/// # Errors
+/// Those of [`read_csv`], with [`Error::Io`] for a failing reader.
+///
+/// # Examples
+/// ```
+/// use layerwise_cli::config::CsvOptions;
+/// use layerwise_cli::table::parse_csv;
+/// use std::path::Path;
+/// let options = CsvOptions::default(); // header detected, labels last, commas
+/// let text = "x,y,label\n0.5,1,a\n2,3,b\n";
+/// let table = parse_csv::<f64, _>(text.as_bytes(), Path::new("inline"), &options, None);
+/// assert_eq!(table.unwrap().features.as_slice(), &[0.5, 1.0, 2.0, 3.0]);
+/// let ragged = "1,2,a\n3,b\n";
+/// assert!(parse_csv::<f64, _>(ragged.as_bytes(), Path::new("r"), &options, None).is_err());
+/// ```
+pub fn parse_csv<T: Float, R: std::io::Read>(
+    reader: R,
+    path: &Path,
+    options: &CsvOptions,
+    n_inputs: Option<usize>,
+) -> Result<Table<T>> {
+    let mut reader = csv_reader(reader, options)?;
     let mut records = reader.records();
     let first = match records.next() {
         Some(r) => r.map_err(csv_error(path))?,
@@ -292,17 +320,13 @@ pub fn read_csv<T: Float>(
 
 /// A CSV reader with the options' delimiter, fields trimmed, rows of any width (checked by
 /// [`CsvRows::push`], to name the line).
-fn open_csv(
-    path: &Path,
-    options: &CsvOptions,
-) -> Result<csv::Reader<std::io::BufReader<std::fs::File>>> {
-    let file = std::fs::File::open(path).map_err(io_error(path))?;
+fn csv_reader<R: std::io::Read>(reader: R, options: &CsvOptions) -> Result<csv::Reader<R>> {
     Ok(csv::ReaderBuilder::new()
         .delimiter(options.delimiter_byte()?)
         .has_headers(false)
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(std::io::BufReader::new(file)))
+        .from_reader(reader))
 }
 
 /// The CSV reader's error as this crate's: [`Error::Io`] or [`Error::Csv`].

@@ -32,7 +32,9 @@ use crate::dbn::Dbn;
 use crate::error::{Error, Result};
 use crate::stack::check_features;
 use layerwise_data::{minibatches, shuffled_indices};
-use layerwise_layers::{sigmoid_inplace, HiddenLayer, LinearGradients, Rbm, Visible};
+use layerwise_layers::{
+    check_unit_interval, sigmoid_inplace, HiddenLayer, LinearGradients, Rbm, Visible,
+};
 use layerwise_linalg::{gemm, Float, Matrix, Trans};
 use rand::Rng;
 
@@ -324,12 +326,12 @@ impl<T: Float> DeepAutoencoder<T> {
         let mut history = Vec::with_capacity(c.epochs);
         for epoch in 0..c.epochs {
             let train = self.train_epoch(x, &c, &mut ws, rng);
-            let finite = train.cross_entropy.is_finite() && self.is_finite();
-            if !finite {
+            let bad_layer = self.first_non_finite();
+            if bad_layer.is_some() || !train.cross_entropy.is_finite() {
                 let phase = "fine-tuning";
                 return Err(Error::NonFinite {
                     phase,
-                    layer: None,
+                    layer: bad_layer,
                     epoch,
                 });
             }
@@ -345,20 +347,23 @@ impl<T: Float> DeepAutoencoder<T> {
         Ok(history)
     }
 
-    /// Rows of the right width, at least one.
+    /// Rows of the right width, at least one, with values in [0, 1] (the cross-entropy's
+    /// targets).
     fn check_data(&self, x: &Matrix<T>, phase: &'static str) -> Result<()> {
         check_features(x, self.n_visible())?;
         if x.rows() == 0 {
             return Err(Error::EmptyData { phase });
         }
+        check_unit_interval(x, "a cross-entropy deep autoencoder")?;
         Ok(())
     }
 
-    /// `true` when every weight and bias is finite.
-    fn is_finite(&self) -> bool {
+    /// The first layer (encoder first, then decoder) with a weight or bias that is not
+    /// finite.
+    fn first_non_finite(&self) -> Option<usize> {
         let finite =
             |l: &HiddenLayer<T>| l.weights().is_finite() && l.bias().iter().all(|b| b.is_finite());
-        self.layers.iter().all(finite)
+        self.layers.iter().position(|l| !finite(l))
     }
 
     /// One pass over x in shuffled minibatches; the mean of the minibatches' measures.

@@ -41,6 +41,10 @@ impl<T: Float> Pretrainable<T> for Rbm<T> {
         self.hidden_layer()
     }
 
+    fn check_inputs(&self, x: &Matrix<T>) -> layerwise_layers::Result<()> {
+        Rbm::check_inputs(self, x)
+    }
+
     fn workspace(p: &CheckedRbmPretrain) -> RbmTrainer<T> {
         RbmTrainer::new(&p.train).expect("validated when the DBN was built")
     }

@@ -38,11 +38,15 @@ pub enum Error {
     },
     /// Early stopping was configured but fine-tuning was given no validation set.
     MissingValidation,
-    /// Training produced a non-finite loss or weight.
+    /// Training produced a non-finite loss or weight. Training stops at the end of that
+    /// epoch; the model's parameters are then not finite, so it must not be used or saved.
     NonFinite {
         /// `"pretraining"` or `"fine-tuning"`.
         phase: &'static str,
-        /// The layer (0 is the bottom one) during pretraining.
+        /// The layer (0 is the bottom one): during pretraining the layer being trained;
+        /// during fine-tuning the lowest layer with a non-finite parameter (a classifier's
+        /// logistic layer is number `n_hidden_layers`; a deep autoencoder counts its encoder
+        /// layers, then its decoder layers), or `None` when only the loss is not finite.
         layer: Option<usize>,
         /// The epoch (0-based).
         epoch: usize,

@@ -42,6 +42,10 @@ impl<T: Float> Pretrainable<T> for DenoisingAutoencoder<T> {
         self.hidden_layer()
     }
 
+    fn check_inputs(&self, x: &Matrix<T>) -> layerwise_layers::Result<()> {
+        DenoisingAutoencoder::check_inputs(self, x)
+    }
+
     fn reconstruction_loss(&self, x: &Matrix<T>, ws: &mut DaWorkspace<T>) -> Option<f64> {
         Some(self.reconstruction_loss_with(x, ws).to_f64())
     }

@@ -12,7 +12,7 @@
 
 use crate::config::{CheckedFinetune, FinetuneMode, Propagation};
 use crate::error::{Error, Result};
-use crate::history::{FinetuneEpoch, PretrainEpoch, Validation};
+use crate::history::{collapsed_class, FinetuneEpoch, PretrainEpoch, Validation};
 use layerwise_data::{minibatches, shuffled_indices, Dataset};
 use layerwise_layers::{
     apply_mask, argmax_rows, dropout_mask_into, HiddenLayer, LogisticRegression, RbmMonitor,
@@ -41,6 +41,10 @@ pub(crate) trait Pretrainable<T: Float> {
 
     /// The weights and hidden bias as a sigmoid layer.
     fn hidden(&self) -> &HiddenLayer<T>;
+
+    /// `Ok(())` when the layer can be trained on the rows `x` (checked for the bottom layer:
+    /// those above it see sigmoid outputs in (0, 1)).
+    fn check_inputs(&self, x: &Matrix<T>) -> layerwise_layers::Result<()>;
 
     /// The mean reconstruction loss of the clean rows x, for a layer that defines one (a
     /// denoising autoencoder); `None` for the others. Draws nothing.
@@ -146,6 +150,10 @@ where
         return Err(Error::EmptyData {
             phase: "pretraining",
         });
+    }
+    if let Some(bottom) = layers.first() {
+        bottom.check_inputs(data)?;
+        validation.map_or(Ok(()), |v| bottom.check_inputs(v))?;
     }
     // measurements draw from their own generator, so they never change training
     let mut measured =
@@ -677,17 +685,22 @@ impl<T: Float> Classifier<'_, T> {
         ws.with_velocities(&shapes)
     }
 
-    /// `Err` when the epoch's loss or a parameter is no longer finite.
+    /// `Err` when the epoch's loss or a parameter is no longer finite, naming the lowest
+    /// layer with a non-finite parameter (the logistic layer is `hidden.len()`), or no
+    /// layer when only the loss is.
     fn check_epoch(&self, train_loss: f64, epoch: usize) -> Result<()> {
-        let weights_finite = self.hidden.iter().all(|h| is_finite(h))
-            && self.top.weights().is_finite()
-            && self.top.bias().iter().all(|b| b.is_finite());
-        if train_loss.is_finite() && weights_finite {
+        let top_finite =
+            self.top.weights().is_finite() && self.top.bias().iter().all(|b| b.is_finite());
+        let bad_layer = match self.hidden.iter().position(|h| !is_finite(h)) {
+            Some(l) => Some(l),
+            None => (!top_finite).then_some(self.hidden.len()),
+        };
+        if train_loss.is_finite() && bad_layer.is_none() {
             return Ok(());
         }
         Err(Error::NonFinite {
             phase: "fine-tuning",
-            layer: None,
+            layer: bad_layer,
             epoch,
         })
     }
@@ -790,6 +803,7 @@ pub(crate) fn evaluate<T: Float>(
     Validation {
         loss,
         accuracy: correct as f64 / data.n_samples().max(1) as f64,
+        single_class: collapsed_class(&predicted, data.labels()),
     }
 }
 
