@@ -304,7 +304,8 @@ impl<T: Float> DeepAutoencoder<T> {
     /// # Errors
     /// [`Error::InvalidConfig`] for a bad configuration (before any training);
     /// [`Error::FeatureMismatch`] or [`Error::EmptyData`] for data that does not fit;
-    /// [`Error::NonFinite`] when the loss or a weight stops being finite.
+    /// [`Error::Layer`] ([`layerwise_layers::Error::InputOutOfRange`]) for a training value
+    /// outside [0, 1]; [`Error::NonFinite`] when the loss or a weight stops being finite.
     pub fn finetune<R, F>(
         &mut self,
         x: &Matrix<T>,
@@ -319,19 +320,26 @@ impl<T: Float> DeepAutoencoder<T> {
     {
         let c = config.check_for::<T>()?;
         self.check_data(x, "fine-tuning")?;
+        // the cross-entropy's targets are probabilities (held-out rows are only measured)
+        check_unit_interval(x, "a cross-entropy deep autoencoder")?;
         if let Some(v) = validation {
             self.check_data(v, "validation")?;
         }
         let mut ws = Workspace::new(&self.layers);
         let mut history = Vec::with_capacity(c.epochs);
+        // what the layers go back to should training diverge (one copy per run)
+        let untrained = self.layers.clone();
         for epoch in 0..c.epochs {
             let train = self.train_epoch(x, &c, &mut ws, rng);
             let bad_layer = self.first_non_finite();
             if bad_layer.is_some() || !train.cross_entropy.is_finite() {
+                self.layers = untrained;
+                // only the loss: the output layer, whose reconstruction it measures
+                let layer = Some(bad_layer.unwrap_or(self.layers.len() - 1));
                 let phase = "fine-tuning";
                 return Err(Error::NonFinite {
                     phase,
-                    layer: bad_layer,
+                    layer,
                     epoch,
                 });
             }
@@ -347,14 +355,12 @@ impl<T: Float> DeepAutoencoder<T> {
         Ok(history)
     }
 
-    /// Rows of the right width, at least one, with values in [0, 1] (the cross-entropy's
-    /// targets).
+    /// Rows of the right width, at least one.
     fn check_data(&self, x: &Matrix<T>, phase: &'static str) -> Result<()> {
         check_features(x, self.n_visible())?;
         if x.rows() == 0 {
             return Err(Error::EmptyData { phase });
         }
-        check_unit_interval(x, "a cross-entropy deep autoencoder")?;
         Ok(())
     }
 

@@ -119,7 +119,10 @@ impl<T: Float> Sda<T> {
     ///
     /// # Errors
     /// [`crate::Error::FeatureMismatch`] for data of the wrong width;
-    /// [`crate::Error::NonFinite`] when a layer's error stops being finite.
+    /// [`crate::Error::Layer`] ([`layerwise_layers::Error::InputOutOfRange`]) for a training
+    /// value the bottom layer cannot model: outside [0, 1] for the cross-entropy loss, not finite
+    /// otherwise; [`crate::Error::NonFinite`] when a layer's error or a weight stops being
+    /// finite.
     pub fn pretrain<R, F>(
         &mut self,
         x: &Matrix<T>,

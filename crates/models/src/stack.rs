@@ -23,7 +23,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// A layer that greedy pretraining can train and that then serves as a hidden layer.
-pub(crate) trait Pretrainable<T: Float> {
+pub(crate) trait Pretrainable<T: Float>: Clone {
     /// The validated per-step hyperparameters.
     type Params;
 
@@ -151,9 +151,9 @@ where
             phase: "pretraining",
         });
     }
+    // the training rows only: held-out rows are measured, never trained on
     if let Some(bottom) = layers.first() {
         bottom.check_inputs(data)?;
-        validation.map_or(Ok(()), |v| bottom.check_inputs(v))?;
     }
     // measurements draw from their own generator, so they never change training
     let mut measured =
@@ -169,10 +169,15 @@ where
         let watched = Watched::new(&below, (data, validation), propagation, monitor);
         let mut inputs = LayerInputs::new(below, data, propagation);
         let (layer, mut workspace) = (&mut rest[0], L::workspace(params));
+        // what the layer goes back to should its training diverge (one copy per layer)
+        let untrained = layer.clone();
         for epoch in 0..epochs {
             L::begin_epoch(&mut workspace, epoch);
             let error = train_epoch(layer, params, &mut inputs, &mut workspace, batch_size, rng);
-            check_finite(error, layer.hidden(), (l, epoch))?;
+            if let Err(diverged) = check_finite(error, layer.hidden(), (l, epoch)) {
+                *layer = untrained;
+                return Err(diverged);
+            }
             let monitor = probe.as_mut().and_then(|(p, mrng)| {
                 layer.measure(params, &p.train, p.validation.as_ref(), *mrng)
             });
@@ -627,6 +632,8 @@ impl<T: Float> Classifier<'_, T> {
             snapshot: None,
         };
         let widths: Vec<usize> = self.hidden.iter().map(|h| h.n_out()).collect();
+        // what the parameters go back to should training diverge (one copy per run)
+        let untrained = self.snapshot();
         let mut decayed = cfg.learning_rate;
         for epoch in 0..cfg.epochs {
             let learning_rate = cfg.schedule.learning_rate(decayed, epoch);
@@ -645,7 +652,10 @@ impl<T: Float> Classifier<'_, T> {
                 &mut ws,
                 rng,
             );
-            self.check_epoch(train_loss, epoch)?;
+            if let Err(diverged) = self.check_epoch(train_loss, epoch) {
+                self.restore(untrained);
+                return Err(diverged);
+            }
             let validation = validation.map(|v| self.evaluate(v));
             let stopped_early = self.watch(validation, epoch, cfg, &mut best);
             let record = FinetuneEpoch {
@@ -686,21 +696,18 @@ impl<T: Float> Classifier<'_, T> {
     }
 
     /// `Err` when the epoch's loss or a parameter is no longer finite, naming the lowest
-    /// layer with a non-finite parameter (the logistic layer is `hidden.len()`), or no
-    /// layer when only the loss is.
+    /// layer with a non-finite parameter, or the logistic layer (number `hidden.len()`),
+    /// whose output the loss is, when only the loss is not finite.
     fn check_epoch(&self, train_loss: f64, epoch: usize) -> Result<()> {
         let top_finite =
             self.top.weights().is_finite() && self.top.bias().iter().all(|b| b.is_finite());
-        let bad_layer = match self.hidden.iter().position(|h| !is_finite(h)) {
-            Some(l) => Some(l),
-            None => (!top_finite).then_some(self.hidden.len()),
-        };
-        if train_loss.is_finite() && bad_layer.is_none() {
+        let bad_layer = self.hidden.iter().position(|h| !is_finite(h));
+        if train_loss.is_finite() && top_finite && bad_layer.is_none() {
             return Ok(());
         }
         Err(Error::NonFinite {
             phase: "fine-tuning",
-            layer: bad_layer,
+            layer: Some(bad_layer.unwrap_or(self.hidden.len())),
             epoch,
         })
     }
