@@ -257,7 +257,8 @@ fn idx_shape(path: &Path, dims: &[usize], expected: &str) -> Error {
 /// [`Error::RowLength`] for a row of another width than the first; [`Error::NoSuchColumn`]
 /// for a label column the file lacks; [`Error::DataWidth`] for a width that fits neither
 /// `n_inputs` nor `n_inputs + 1`; [`Error::BadNumber`] naming the line, the column and the
-/// field of the first feature that is not a finite number.
+/// field of the first feature that is not a finite number (of type `T`: 1e300 is refused
+/// in an `f32` table).
 pub fn read_csv<T: Float>(
     path: &Path,
     options: &CsvOptions,
@@ -374,8 +375,9 @@ impl<T: Float> CsvRows<'_, T> {
                 self.labels.push(field.to_string());
                 continue;
             }
-            match field.parse::<f64>() {
-                Ok(v) if v.is_finite() => self.values.push(T::from_f64(v)),
+            // finite in the table's float type too: 1e300 is an f64 but overflows f32
+            match field.parse::<f64>().map(T::from_f64) {
+                Ok(v) if v.is_finite() => self.values.push(v),
                 _ => return Err(self.bad_number(line, column, field)),
             }
         }

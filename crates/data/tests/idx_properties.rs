@@ -86,7 +86,9 @@ proptest! {
     }
 
     #[test]
-    fn a_file_cut_anywhere_is_truncated((dims, data) in valid_array(), cut in any::<prop::sample::Index>()) {
+    fn a_file_cut_anywhere_is_truncated(
+        (dims, data) in valid_array(), cut in any::<prop::sample::Index>(),
+    ) {
         let bytes = encode(&dims, &data);
         let keep = cut.index(bytes.len());
         let (known, streamed) = parse_both(&bytes[..keep]);

@@ -46,7 +46,8 @@ fn two_visible_one_hidden(w: f32, c: [f32; 2]) -> Rbm<f32> {
 
 #[test]
 fn free_energy_with_a_pre_activation_of_1000_is_finite_in_f32() {
-    // F(v) = −cᵀv − Σⱼ softplus(bⱼ + Wⱼ·v); softplus(1000) = 1000, softplus(−1000) = 0
+    // F(v) = −cᵀv − Σⱼ softplus(bⱼ + Wⱼ·v);
+    // softplus(1000) = 1000 and softplus(−1000) = 0 in f32
     let v = Matrix::from_vec(1, 2, vec![1.0_f32, 1.0]).unwrap();
     assert_eq!(
         two_visible_one_hidden(500.0, [0.0; 2]).free_energy(&v),

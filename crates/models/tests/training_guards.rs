@@ -72,8 +72,9 @@ fn a_learning_rate_of_10_makes_a_squared_error_sda_diverge_with_a_named_error() 
 #[test]
 fn fine_tuning_that_overflows_names_the_layer_and_restores_the_weights() {
     // softmax and σ saturate, so even η = 10³⁸ stays finite on the book's data, and so
-    // do huge inputs to a hidden layer whose σ saturates (σ′ = 0). A hidden layer started
-    // at W = 0 (σ′ = ¼) fed inputs of 10³⁵ with η = 10¹⁵ overflows f32 at its first update.
+    // do huge inputs to a hidden layer whose σ saturates (σ′ = 0). A hidden layer
+    // started at W = 0 (σ′ = ¼), fed inputs of 10³⁵ with η = 10¹⁵, overflows f32 at its
+    // first update.
     let data = book::<f32>();
     let (x, labels, n_classes) = data.train.clone().into_parts();
     let huge = Matrix::from_fn(x.rows(), x.cols(), |i, j| x[(i, j)] * 1e35);
@@ -149,7 +150,10 @@ fn a_deep_autoencoder_that_diverges_is_named_and_restored() {
     // the weights stay finite; the cross-entropy overflows at the output layer
     let output = 2 * ae.depth() - 1; // encoders 0, 1, decoders 2, 3
     assert!(
-        matches!(err, Error::NonFinite { phase: "fine-tuning", layer: Some(l), epoch: 0 } if l == output),
+        matches!(
+            err,
+            Error::NonFinite { phase: "fine-tuning", layer: Some(l), epoch: 0 } if l == output
+        ),
         "{err:?}"
     );
     assert_eq!(ae.reconstruct(&data.pretrain).unwrap(), before);
