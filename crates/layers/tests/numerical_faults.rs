@@ -12,7 +12,7 @@ use rand_chacha::ChaCha8Rng;
 
 #[test]
 fn softmax_of_far_apart_logits_is_finite_and_one_hot() {
-    let logits = [-249.9, -424.1, -460.3, 378.1, -292.6];
+    let logits: [f64; 5] = [-249.9, -424.1, -460.3, 378.1, -292.6];
     let mut p32 = Matrix::from_vec(1, 5, logits.map(|z| z as f32).to_vec()).unwrap();
     let mut p64 = Matrix::from_vec(1, 5, logits.to_vec()).unwrap();
     softmax_rows_inplace(&mut p32);
