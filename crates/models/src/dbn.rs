@@ -45,6 +45,10 @@ impl<T: Float> Pretrainable<T> for Rbm<T> {
         Rbm::check_inputs(self, x)
     }
 
+    fn is_finite(&self) -> bool {
+        stack::is_finite(self.hidden_layer()) && self.visible_bias().iter().all(|c| c.is_finite())
+    }
+
     fn workspace(p: &CheckedRbmPretrain) -> RbmTrainer<T> {
         RbmTrainer::new(&p.train).expect("validated when the DBN was built")
     }

@@ -46,6 +46,13 @@ impl<T: Float> Pretrainable<T> for DenoisingAutoencoder<T> {
         DenoisingAutoencoder::check_inputs(self, x)
     }
 
+    fn is_finite(&self) -> bool {
+        let decoder_finite = self.decoder_weights().is_none_or(Matrix::is_finite);
+        stack::is_finite(self.hidden_layer())
+            && self.visible_bias().iter().all(|c| c.is_finite())
+            && decoder_finite
+    }
+
     fn reconstruction_loss(&self, x: &Matrix<T>, ws: &mut DaWorkspace<T>) -> Option<f64> {
         Some(self.reconstruction_loss_with(x, ws).to_f64())
     }

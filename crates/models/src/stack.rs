@@ -46,6 +46,10 @@ pub(crate) trait Pretrainable<T: Float>: Clone {
     /// those above it see sigmoid outputs in (0, 1)).
     fn check_inputs(&self, x: &Matrix<T>) -> layerwise_layers::Result<()>;
 
+    /// `true` when every parameter is finite: W and b, and the layer's own (a visible
+    /// bias, an untied decoder).
+    fn is_finite(&self) -> bool;
+
     /// The mean reconstruction loss of the clean rows x, for a layer that defines one (a
     /// denoising autoencoder); `None` for the others. Draws nothing.
     fn reconstruction_loss(&self, _x: &Matrix<T>, _ws: &mut Self::Workspace) -> Option<f64> {
@@ -174,7 +178,7 @@ where
         for epoch in 0..epochs {
             L::begin_epoch(&mut workspace, epoch);
             let error = train_epoch(layer, params, &mut inputs, &mut workspace, batch_size, rng);
-            if let Err(diverged) = check_finite(error, layer.hidden(), (l, epoch)) {
+            if let Err(diverged) = check_finite(error, layer.is_finite(), (l, epoch)) {
                 *layer = untrained;
                 return Err(diverged);
             }
@@ -197,9 +201,9 @@ where
     Ok(history)
 }
 
-/// `Ok(())` when a layer's epoch error and parameters are all finite.
-fn check_finite<T: Float>(error: f64, layer: &HiddenLayer<T>, at: (usize, usize)) -> Result<()> {
-    if error.is_finite() && is_finite(layer) {
+/// `Ok(())` when a layer's epoch error and its parameters (`finite`) are all finite.
+fn check_finite(error: f64, finite: bool, at: (usize, usize)) -> Result<()> {
+    if error.is_finite() && finite {
         return Ok(());
     }
     Err(Error::NonFinite {
@@ -853,7 +857,7 @@ where
 }
 
 /// `true` when every weight and bias of the layer is finite.
-fn is_finite<T: Float>(layer: &HiddenLayer<T>) -> bool {
+pub(crate) fn is_finite<T: Float>(layer: &HiddenLayer<T>) -> bool {
     layer.weights().is_finite() && layer.bias().iter().all(|b| b.is_finite())
 }
 
