@@ -85,7 +85,7 @@ fn a_non_numeric_cell_is_named_by_line_and_column() {
 
 #[test]
 fn a_number_too_large_for_f32_is_refused_in_an_f32_table() {
-    // found by the `csv` fuzz target: 55…5 (51 digits) parsed as f64, then became +inf in f32
+    // found by the `csv` fuzz target: 55…5 (51 digits) parsed as f64, then +inf in f32
     let text = b"1e300,0.5,a\n";
     let err = parse_csv::<f32, _>(
         &text[..],
