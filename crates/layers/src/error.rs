@@ -92,9 +92,16 @@ impl fmt::Display for Error {
                 write!(
                     f,
                     "{layer} takes inputs in {expected}, but row {row}, column {column} is \
-                     {value}: scale the data first (pixels 0–255: divide by 255, \
-                     --scaling divide:255; other data: --scaling min-max)"
-                )
+                     {value}"
+                )?;
+                match *expected == UNIT_INTERVAL {
+                    true => write!(
+                        f,
+                        ": scale the data first (pixels 0–255: divide by 255, \
+                         --scaling divide:255; other data: --scaling min-max)"
+                    ),
+                    false => Ok(()),
+                }
             }
             Error::TooManyStates { units, max } => {
                 write!(
@@ -130,6 +137,9 @@ pub(crate) fn check_size(name: &'static str, n: usize) -> Result<()> {
     }
 }
 
+/// How [`Error::InputOutOfRange`] writes the inputs of Bernoulli units and cross-entropy.
+const UNIT_INTERVAL: &str = "[0, 1]";
+
 /// `Ok(())` when every value of `x` lies in [0, 1]; otherwise
 /// [`Error::InputOutOfRange`] naming `layer` (e.g. `"a Bernoulli RBM"`) and the first value
 /// outside, in row order. One pass over `x`.
@@ -148,7 +158,7 @@ pub(crate) fn check_size(name: &'static str, n: usize) -> Result<()> {
 /// ```
 pub fn check_unit_interval<T: Float>(x: &Matrix<T>, layer: &'static str) -> Result<()> {
     let inside = |v: &T| (0.0..=1.0).contains(&v.to_f64());
-    check_inputs(x, layer, "[0, 1]", inside)
+    check_inputs(x, layer, UNIT_INTERVAL, inside)
 }
 
 /// `Ok(())` when every value of `x` is finite; otherwise [`Error::InputOutOfRange`].
