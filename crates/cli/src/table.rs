@@ -257,13 +257,42 @@ fn idx_shape(path: &Path, dims: &[usize], expected: &str) -> Error {
 /// [`Error::RowLength`] for a row of another width than the first; [`Error::NoSuchColumn`]
 /// for a label column the file lacks; [`Error::DataWidth`] for a width that fits neither
 /// `n_inputs` nor `n_inputs + 1`; [`Error::BadNumber`] naming the line, the column and the
-/// field of the first feature that is not a finite number.
+/// field of the first feature that is not a finite number (of type `T`: 1e300 is refused
+/// in an `f32` table).
 pub fn read_csv<T: Float>(
     path: &Path,
     options: &CsvOptions,
     n_inputs: Option<usize>,
 ) -> Result<Table<T>> {
-    let mut reader = open_csv(path, options)?;
+    let file = std::fs::File::open(path).map_err(io_error(path))?;
+    parse_csv(std::io::BufReader::new(file), path, options, n_inputs)
+}
+
+/// Reads CSV text from `reader` as [`read_csv`] reads a file; `path` names the source in
+/// errors. Memory grows with the rows read: nothing is allocated ahead of the data.
+///
+/// # Errors
+/// Those of [`read_csv`], with [`Error::Io`] for a failing reader.
+///
+/// # Examples
+/// ```
+/// use layerwise_cli::config::CsvOptions;
+/// use layerwise_cli::table::parse_csv;
+/// use std::path::Path;
+/// let options = CsvOptions::default(); // header detected, labels last, commas
+/// let text = "x,y,label\n0.5,1,a\n2,3,b\n";
+/// let table = parse_csv::<f64, _>(text.as_bytes(), Path::new("inline"), &options, None);
+/// assert_eq!(table.unwrap().features.as_slice(), &[0.5, 1.0, 2.0, 3.0]);
+/// let ragged = "1,2,a\n3,b\n";
+/// assert!(parse_csv::<f64, _>(ragged.as_bytes(), Path::new("r"), &options, None).is_err());
+/// ```
+pub fn parse_csv<T: Float, R: std::io::Read>(
+    reader: R,
+    path: &Path,
+    options: &CsvOptions,
+    n_inputs: Option<usize>,
+) -> Result<Table<T>> {
+    let mut reader = csv_reader(reader, options)?;
     let mut records = reader.records();
     let first = match records.next() {
         Some(r) => r.map_err(csv_error(path))?,
@@ -292,17 +321,13 @@ pub fn read_csv<T: Float>(
 
 /// A CSV reader with the options' delimiter, fields trimmed, rows of any width (checked by
 /// [`CsvRows::push`], to name the line).
-fn open_csv(
-    path: &Path,
-    options: &CsvOptions,
-) -> Result<csv::Reader<std::io::BufReader<std::fs::File>>> {
-    let file = std::fs::File::open(path).map_err(io_error(path))?;
+fn csv_reader<R: std::io::Read>(reader: R, options: &CsvOptions) -> Result<csv::Reader<R>> {
     Ok(csv::ReaderBuilder::new()
         .delimiter(options.delimiter_byte()?)
         .has_headers(false)
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(std::io::BufReader::new(file)))
+        .from_reader(reader))
 }
 
 /// The CSV reader's error as this crate's: [`Error::Io`] or [`Error::Csv`].
@@ -350,8 +375,9 @@ impl<T: Float> CsvRows<'_, T> {
                 self.labels.push(field.to_string());
                 continue;
             }
-            match field.parse::<f64>() {
-                Ok(v) if v.is_finite() => self.values.push(T::from_f64(v)),
+            // finite in the table's float type too: 1e300 is an f64 but overflows f32
+            match field.parse::<f64>().map(T::from_f64) {
+                Ok(v) if v.is_finite() => self.values.push(v),
                 _ => return Err(self.bad_number(line, column, field)),
             }
         }

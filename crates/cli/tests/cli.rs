@@ -149,8 +149,9 @@ fn the_same_seed_repeats_a_run_bit_for_bit_whatever_the_threads() {
                 "16",
                 "--validation",
                 "0.2",
+                // a Bernoulli RBM takes [0, 1]: min-max, not standardise
                 "--scaling",
-                "standardise",
+                "min-max",
                 "--seed",
                 seed,
                 "--threads",

@@ -50,6 +50,9 @@ fn python_recomputes_our_probabilities() {
             "5",
             "--scaling",
             "standardise",
+            // standardised inputs leave [0, 1]: a squared-error dA takes them
+            "--loss",
+            "squared-error",
             "--decoder",
             "untied",
             "--dtype",

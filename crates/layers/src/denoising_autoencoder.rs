@@ -32,7 +32,7 @@
 use crate::activation::{
     add_bias_rows, chunk_rows, sigmoid, sigmoid_delta, softplus, CHUNK_ELEMENTS,
 };
-use crate::error::{check_positive, check_size, Result};
+use crate::error::{check_all_finite, check_positive, check_size, check_unit_interval, Result};
 use crate::hidden::{accumulate_linear, add_col_sums, HiddenLayer};
 use crate::noise::Noise;
 use layerwise_linalg::{gemm, matmul, vmath, Float, Matrix, Trans};
@@ -261,6 +261,19 @@ impl<T: Float> DenoisingAutoencoder<T> {
         match self.decoder {
             Some(_) => DecoderWeights::Untied,
             None => DecoderWeights::Tied,
+        }
+    }
+
+    /// `Ok(())` when the dA can be trained on `x` `(n_samples, n_visible)`: values in [0, 1]
+    /// for the cross-entropy loss (its targets are probabilities), finite values for the
+    /// squared error. One pass over `x`; the training steps themselves do not check.
+    ///
+    /// # Errors
+    /// [`crate::Error::InputOutOfRange`] naming the first value that does not fit.
+    pub fn check_inputs(&self, x: &Matrix<T>) -> Result<()> {
+        match self.loss {
+            Loss::CrossEntropy => check_unit_interval(x, "a cross-entropy autoencoder"),
+            Loss::SquaredError => check_all_finite(x, "a squared-error autoencoder"),
         }
     }
 

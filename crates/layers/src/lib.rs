@@ -61,7 +61,7 @@ pub use activation::{
 pub use denoising_autoencoder::{
     DaGradients, DaParams, DaWorkspace, DecoderWeights, DenoisingAutoencoder, Loss,
 };
-pub use error::{Error, Result};
+pub use error::{check_unit_interval, Error, Result};
 pub use hidden::{HiddenLayer, LinearGradients};
 pub use logistic::LogisticRegression;
 pub use noise::Noise;

@@ -32,7 +32,9 @@ use crate::dbn::Dbn;
 use crate::error::{Error, Result};
 use crate::stack::check_features;
 use layerwise_data::{minibatches, shuffled_indices};
-use layerwise_layers::{sigmoid_inplace, HiddenLayer, LinearGradients, Rbm, Visible};
+use layerwise_layers::{
+    check_unit_interval, sigmoid_inplace, HiddenLayer, LinearGradients, Rbm, Visible,
+};
 use layerwise_linalg::{gemm, Float, Matrix, Trans};
 use rand::Rng;
 
@@ -302,7 +304,8 @@ impl<T: Float> DeepAutoencoder<T> {
     /// # Errors
     /// [`Error::InvalidConfig`] for a bad configuration (before any training);
     /// [`Error::FeatureMismatch`] or [`Error::EmptyData`] for data that does not fit;
-    /// [`Error::NonFinite`] when the loss or a weight stops being finite.
+    /// [`Error::Layer`] ([`layerwise_layers::Error::InputOutOfRange`]) for a training value
+    /// outside [0, 1]; [`Error::NonFinite`] when the loss or a weight stops being finite.
     pub fn finetune<R, F>(
         &mut self,
         x: &Matrix<T>,
@@ -317,19 +320,26 @@ impl<T: Float> DeepAutoencoder<T> {
     {
         let c = config.check_for::<T>()?;
         self.check_data(x, "fine-tuning")?;
+        // the cross-entropy's targets are probabilities (held-out rows are only measured)
+        check_unit_interval(x, "a cross-entropy deep autoencoder")?;
         if let Some(v) = validation {
             self.check_data(v, "validation")?;
         }
         let mut ws = Workspace::new(&self.layers);
         let mut history = Vec::with_capacity(c.epochs);
+        // what the layers go back to should training diverge (one copy per run)
+        let untrained = self.layers.clone();
         for epoch in 0..c.epochs {
             let train = self.train_epoch(x, &c, &mut ws, rng);
-            let finite = train.cross_entropy.is_finite() && self.is_finite();
-            if !finite {
+            let bad_layer = self.first_non_finite();
+            if bad_layer.is_some() || !train.cross_entropy.is_finite() {
+                self.layers = untrained;
+                // only the loss: the output layer, whose reconstruction it measures
+                let layer = Some(bad_layer.unwrap_or(self.layers.len() - 1));
                 let phase = "fine-tuning";
                 return Err(Error::NonFinite {
                     phase,
-                    layer: None,
+                    layer,
                     epoch,
                 });
             }
@@ -354,11 +364,12 @@ impl<T: Float> DeepAutoencoder<T> {
         Ok(())
     }
 
-    /// `true` when every weight and bias is finite.
-    fn is_finite(&self) -> bool {
+    /// The first layer (encoder first, then decoder) with a weight or bias that is not
+    /// finite.
+    fn first_non_finite(&self) -> Option<usize> {
         let finite =
             |l: &HiddenLayer<T>| l.weights().is_finite() && l.bias().iter().all(|b| b.is_finite());
-        self.layers.iter().all(finite)
+        self.layers.iter().position(|l| !finite(l))
     }
 
     /// One pass over x in shuffled minibatches; the mean of the minibatches' measures.

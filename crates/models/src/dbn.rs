@@ -41,6 +41,14 @@ impl<T: Float> Pretrainable<T> for Rbm<T> {
         self.hidden_layer()
     }
 
+    fn check_inputs(&self, x: &Matrix<T>) -> layerwise_layers::Result<()> {
+        Rbm::check_inputs(self, x)
+    }
+
+    fn is_finite(&self) -> bool {
+        stack::is_finite(self.hidden_layer()) && self.visible_bias().iter().all(|c| c.is_finite())
+    }
+
     fn workspace(p: &CheckedRbmPretrain) -> RbmTrainer<T> {
         RbmTrainer::new(&p.train).expect("validated when the DBN was built")
     }
@@ -134,7 +142,10 @@ impl<T: Float> Dbn<T> {
     ///
     /// # Errors
     /// [`crate::Error::FeatureMismatch`] for data of the wrong width;
-    /// [`crate::Error::NonFinite`] when a layer's error stops being finite.
+    /// [`crate::Error::Layer`] ([`layerwise_layers::Error::InputOutOfRange`]) for a training
+    /// value the bottom layer cannot model: outside [0, 1] for Bernoulli visible units, not finite
+    /// otherwise; [`crate::Error::NonFinite`] when a layer's error or a weight stops being
+    /// finite.
     pub fn pretrain<R, F>(
         &mut self,
         x: &Matrix<T>,

@@ -38,11 +38,19 @@ pub enum Error {
     },
     /// Early stopping was configured but fine-tuning was given no validation set.
     MissingValidation,
-    /// Training produced a non-finite loss or weight.
+    /// Training produced a non-finite loss or weight, found at the end of that epoch.
+    /// Training stops, and the parameters it was changing go back to what they were before
+    /// it began: the layer being pretrained to its state before its pretraining (the layers
+    /// below keep theirs), a fine-tuned model to its state before fine-tuning. So a model
+    /// never holds a non-finite parameter after an error.
     NonFinite {
         /// `"pretraining"` or `"fine-tuning"`.
         phase: &'static str,
-        /// The layer (0 is the bottom one) during pretraining.
+        /// The layer (0 is the bottom one): during pretraining the layer being trained;
+        /// during fine-tuning the lowest layer with a non-finite parameter (a classifier's
+        /// logistic layer is number `n_hidden_layers`; a deep autoencoder counts its encoder
+        /// layers, then its decoder layers), or the output layer when only the loss is not
+        /// finite. `None` is never produced by this crate's training loops.
         layer: Option<usize>,
         /// The epoch (0-based).
         epoch: usize,

@@ -54,4 +54,26 @@ pub struct Validation {
     pub loss: f64,
     /// Fraction of rows classified correctly, in [0, 1].
     pub accuracy: f64,
+    /// `Some(c)` when the model predicted class c for every row although the rows belong to
+    /// more than one class: its predictions have collapsed to a single class (see
+    /// [`collapsed_class`]). `None` otherwise.
+    pub single_class: Option<usize>,
+}
+
+/// The class every prediction falls into, when the predictions have collapsed to one class
+/// while the true `labels` hold at least two; `None` when the predictions vary, when the
+/// labels are all one class (predicting it is then right), or when there are no rows.
+///
+/// # Examples
+/// ```
+/// use layerwise_models::collapsed_class;
+/// assert_eq!(collapsed_class(&[2, 2, 2], &[0, 1, 2]), Some(2));
+/// assert_eq!(collapsed_class(&[2, 1, 2], &[0, 1, 2]), None);
+/// assert_eq!(collapsed_class(&[1, 1], &[1, 1]), None);
+/// ```
+pub fn collapsed_class(predicted: &[usize], labels: &[usize]) -> Option<usize> {
+    let (&first, rest) = predicted.split_first()?;
+    let one_prediction = rest.iter().all(|&p| p == first);
+    let several_classes = labels.iter().any(|&y| y != labels[0]);
+    (one_prediction && several_classes).then_some(first)
 }

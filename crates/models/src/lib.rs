@@ -46,7 +46,7 @@ pub use config::{
 };
 pub use dbn::Dbn;
 pub use error::{Error, Result};
-pub use history::{FinetuneEpoch, PretrainEpoch, Validation};
+pub use history::{collapsed_class, FinetuneEpoch, PretrainEpoch, Validation};
 /// The dA options that [`DaPretrainConfig`] chooses, from `layerwise_layers`.
 pub use layerwise_layers::{DecoderWeights, Loss};
 pub use logistic::Logistic;

@@ -42,6 +42,17 @@ impl<T: Float> Pretrainable<T> for DenoisingAutoencoder<T> {
         self.hidden_layer()
     }
 
+    fn check_inputs(&self, x: &Matrix<T>) -> layerwise_layers::Result<()> {
+        DenoisingAutoencoder::check_inputs(self, x)
+    }
+
+    fn is_finite(&self) -> bool {
+        let decoder_finite = self.decoder_weights().is_none_or(Matrix::is_finite);
+        stack::is_finite(self.hidden_layer())
+            && self.visible_bias().iter().all(|c| c.is_finite())
+            && decoder_finite
+    }
+
     fn reconstruction_loss(&self, x: &Matrix<T>, ws: &mut DaWorkspace<T>) -> Option<f64> {
         Some(self.reconstruction_loss_with(x, ws).to_f64())
     }
@@ -115,7 +126,10 @@ impl<T: Float> Sda<T> {
     ///
     /// # Errors
     /// [`crate::Error::FeatureMismatch`] for data of the wrong width;
-    /// [`crate::Error::NonFinite`] when a layer's error stops being finite.
+    /// [`crate::Error::Layer`] ([`layerwise_layers::Error::InputOutOfRange`]) for a training
+    /// value the bottom layer cannot model: outside [0, 1] for the cross-entropy loss, not finite
+    /// otherwise; [`crate::Error::NonFinite`] when a layer's error or a weight stops being
+    /// finite.
     pub fn pretrain<R, F>(
         &mut self,
         x: &Matrix<T>,

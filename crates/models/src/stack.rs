@@ -12,7 +12,7 @@
 
 use crate::config::{CheckedFinetune, FinetuneMode, Propagation};
 use crate::error::{Error, Result};
-use crate::history::{FinetuneEpoch, PretrainEpoch, Validation};
+use crate::history::{collapsed_class, FinetuneEpoch, PretrainEpoch, Validation};
 use layerwise_data::{minibatches, shuffled_indices, Dataset};
 use layerwise_layers::{
     apply_mask, argmax_rows, dropout_mask_into, HiddenLayer, LogisticRegression, RbmMonitor,
@@ -23,7 +23,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// A layer that greedy pretraining can train and that then serves as a hidden layer.
-pub(crate) trait Pretrainable<T: Float> {
+pub(crate) trait Pretrainable<T: Float>: Clone {
     /// The validated per-step hyperparameters.
     type Params;
 
@@ -41,6 +41,14 @@ pub(crate) trait Pretrainable<T: Float> {
 
     /// The weights and hidden bias as a sigmoid layer.
     fn hidden(&self) -> &HiddenLayer<T>;
+
+    /// `Ok(())` when the layer can be trained on the rows `x` (checked for the bottom layer:
+    /// those above it see sigmoid outputs in (0, 1)).
+    fn check_inputs(&self, x: &Matrix<T>) -> layerwise_layers::Result<()>;
+
+    /// `true` when every parameter is finite: W and b, and the layer's own (a visible
+    /// bias, an untied decoder).
+    fn is_finite(&self) -> bool;
 
     /// The mean reconstruction loss of the clean rows x, for a layer that defines one (a
     /// denoising autoencoder); `None` for the others. Draws nothing.
@@ -147,6 +155,10 @@ where
             phase: "pretraining",
         });
     }
+    // the training rows only: held-out rows are measured, never trained on
+    if let Some(bottom) = layers.first() {
+        bottom.check_inputs(data)?;
+    }
     // measurements draw from their own generator, so they never change training
     let mut measured =
         L::monitoring(params).map(|(rows, seed)| (rows, ChaCha8Rng::seed_from_u64(seed)));
@@ -161,10 +173,15 @@ where
         let watched = Watched::new(&below, (data, validation), propagation, monitor);
         let mut inputs = LayerInputs::new(below, data, propagation);
         let (layer, mut workspace) = (&mut rest[0], L::workspace(params));
+        // what the layer goes back to should its training diverge (one copy per layer)
+        let untrained = layer.clone();
         for epoch in 0..epochs {
             L::begin_epoch(&mut workspace, epoch);
             let error = train_epoch(layer, params, &mut inputs, &mut workspace, batch_size, rng);
-            check_finite(error, layer.hidden(), (l, epoch))?;
+            if let Err(diverged) = check_finite(error, layer.is_finite(), (l, epoch)) {
+                *layer = untrained;
+                return Err(diverged);
+            }
             let monitor = probe.as_mut().and_then(|(p, mrng)| {
                 layer.measure(params, &p.train, p.validation.as_ref(), *mrng)
             });
@@ -184,9 +201,9 @@ where
     Ok(history)
 }
 
-/// `Ok(())` when a layer's epoch error and parameters are all finite.
-fn check_finite<T: Float>(error: f64, layer: &HiddenLayer<T>, at: (usize, usize)) -> Result<()> {
-    if error.is_finite() && is_finite(layer) {
+/// `Ok(())` when a layer's epoch error and its parameters (`finite`) are all finite.
+fn check_finite(error: f64, finite: bool, at: (usize, usize)) -> Result<()> {
+    if error.is_finite() && finite {
         return Ok(());
     }
     Err(Error::NonFinite {
@@ -619,6 +636,8 @@ impl<T: Float> Classifier<'_, T> {
             snapshot: None,
         };
         let widths: Vec<usize> = self.hidden.iter().map(|h| h.n_out()).collect();
+        // what the parameters go back to should training diverge (one copy per run)
+        let untrained = self.snapshot();
         let mut decayed = cfg.learning_rate;
         for epoch in 0..cfg.epochs {
             let learning_rate = cfg.schedule.learning_rate(decayed, epoch);
@@ -637,7 +656,10 @@ impl<T: Float> Classifier<'_, T> {
                 &mut ws,
                 rng,
             );
-            self.check_epoch(train_loss, epoch)?;
+            if let Err(diverged) = self.check_epoch(train_loss, epoch) {
+                self.restore(untrained);
+                return Err(diverged);
+            }
             let validation = validation.map(|v| self.evaluate(v));
             let stopped_early = self.watch(validation, epoch, cfg, &mut best);
             let record = FinetuneEpoch {
@@ -677,17 +699,19 @@ impl<T: Float> Classifier<'_, T> {
         ws.with_velocities(&shapes)
     }
 
-    /// `Err` when the epoch's loss or a parameter is no longer finite.
+    /// `Err` when the epoch's loss or a parameter is no longer finite, naming the lowest
+    /// layer with a non-finite parameter, or the logistic layer (number `hidden.len()`),
+    /// whose output the loss is, when only the loss is not finite.
     fn check_epoch(&self, train_loss: f64, epoch: usize) -> Result<()> {
-        let weights_finite = self.hidden.iter().all(|h| is_finite(h))
-            && self.top.weights().is_finite()
-            && self.top.bias().iter().all(|b| b.is_finite());
-        if train_loss.is_finite() && weights_finite {
+        let top_finite =
+            self.top.weights().is_finite() && self.top.bias().iter().all(|b| b.is_finite());
+        let bad_layer = self.hidden.iter().position(|h| !is_finite(h));
+        if train_loss.is_finite() && top_finite && bad_layer.is_none() {
             return Ok(());
         }
         Err(Error::NonFinite {
             phase: "fine-tuning",
-            layer: None,
+            layer: Some(bad_layer.unwrap_or(self.hidden.len())),
             epoch,
         })
     }
@@ -790,6 +814,7 @@ pub(crate) fn evaluate<T: Float>(
     Validation {
         loss,
         accuracy: correct as f64 / data.n_samples().max(1) as f64,
+        single_class: collapsed_class(&predicted, data.labels()),
     }
 }
 
@@ -832,7 +857,7 @@ where
 }
 
 /// `true` when every weight and bias of the layer is finite.
-fn is_finite<T: Float>(layer: &HiddenLayer<T>) -> bool {
+pub(crate) fn is_finite<T: Float>(layer: &HiddenLayer<T>) -> bool {
     layer.weights().is_finite() && layer.bias().iter().all(|b| b.is_finite())
 }
 

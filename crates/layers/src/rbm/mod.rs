@@ -45,7 +45,9 @@ pub use trainer::{Momentum, RbmTrainConfig, RbmTrainer, Sparsity};
 use crate::activation::{
     add_bias_gaussian_sample, add_bias_sigmoid, add_bias_sigmoid_sample, softplus, RowStreams,
 };
-use crate::error::{check_positive, check_size, Error, Result};
+use crate::error::{
+    check_all_finite, check_positive, check_size, check_unit_interval, Error, Result,
+};
 use crate::hidden::{add_col_sums, HiddenLayer};
 use layerwise_linalg::{gemm, Float, Matrix, Trans};
 use rand::Rng;
@@ -180,6 +182,33 @@ impl<T: Float> Rbm<T> {
     pub fn with_visible(mut self, visible: Visible) -> Self {
         self.visible = visible;
         self
+    }
+
+    /// `Ok(())` when the RBM can be trained on `v` `(n_samples, n_visible)`: values in
+    /// [0, 1] for Bernoulli visible units (probabilities or binary values), finite values
+    /// for Gaussian ones. One pass over `v`; the training steps themselves do not check.
+    ///
+    /// # Errors
+    /// [`crate::Error::InputOutOfRange`] naming the first value that does not fit.
+    ///
+    /// # Examples
+    /// ```
+    /// use layerwise_layers::{Error, Rbm, Visible};
+    /// use layerwise_linalg::Matrix;
+    /// use rand::SeedableRng;
+    ///
+    /// let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    /// let rbm = Rbm::<f32>::new(2, 3, &mut rng).unwrap();
+    /// let pixels = Matrix::from_vec(2, 2, vec![0.0, 1.0, 0.5, 255.0]).unwrap();
+    /// let err = rbm.check_inputs(&pixels).unwrap_err();
+    /// assert!(matches!(err, Error::InputOutOfRange { row: 1, column: 1, .. }));
+    /// assert!(rbm.with_visible(Visible::Gaussian).check_inputs(&pixels).is_ok());
+    /// ```
+    pub fn check_inputs(&self, v: &Matrix<T>) -> Result<()> {
+        match self.visible {
+            Visible::Bernoulli => check_unit_interval(v, "a Bernoulli RBM"),
+            Visible::Gaussian => check_all_finite(v, "a Gaussian RBM"),
+        }
     }
 
     /// The kind of the visible units.
