@@ -8,7 +8,7 @@
 //! | key | value |
 //! |---|---|
 //! | `format` | `layerwise` |
-//! | `format_version` | `1` ([`FORMAT_VERSION`]) |
+//! | `format_version` | `2` ([`FORMAT_VERSION`]) |
 //! | `kind` | `dbn`, `sda`, `rbm`, `da`, `mlp` or `logistic` |
 //! | `dtype` | `f32` or `f64` |
 //! | `architecture` | JSON: `{"n_inputs":784,"hidden":[500,250],"n_classes":10}` |
@@ -17,6 +17,7 @@
 //! | `classes` | JSON: the class names by index, `[]` for `rbm`, `da` |
 //! | `metrics` | JSON: the [`TrainingRecord`] |
 //! | `software` | the writer, e.g. `layerwise-cli 0.1.0` |
+//! | `tensor_crc32` | CRC-32 of every tensor's name and bytes, in name order, as 8 hex digits |
 //!
 //! An `rbm` or a `da` has `"n_classes":null` in its architecture. The metrics hold no wall
 //! times, and the header's keys are written in sorted order, so the same seed, data and
@@ -25,7 +26,8 @@
 //! [`SavedModel::save`] writes a temporary file in the target's folder, syncs it and
 //! renames it over the target, so a reader never sees half a model. [`SavedModel::load`]
 //! checks every metadata value, every tensor's presence, dtype and shape, and that no
-//! tensor is left over, and names what does not fit.
+//! tensor is left over, and names what does not fit; last, that the tensors' checksum is
+//! the one recorded, so a damaged byte anywhere in the file is refused.
 
 use crate::config::{DecoderArg, Dtype, LossArg, ModelKind, TrainConfig};
 use crate::error::{io_error, Error, Result};
@@ -43,8 +45,8 @@ use std::path::{Path, PathBuf};
 /// The value of the `format` key.
 pub const FORMAT: &str = "layerwise";
 
-/// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format version this build writes and reads (2 added `tensor_crc32`).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// A model with everything needed to use it again: the network, the configuration it was
 /// trained with, the fitted scaling, the class names and the training record.
@@ -103,11 +105,21 @@ impl SavedModel {
                 "software",
                 format!("layerwise-cli {}", env!("CARGO_PKG_VERSION")),
             ),
+            ("tensor_crc32", self.tensor_checksum()),
         ];
         entries
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
             .collect()
+    }
+
+    /// The checksum the `tensor_crc32` key records.
+    fn tensor_checksum(&self) -> String {
+        let tensors = match &self.network {
+            AnyNetwork::F32(n) => encode_tensors(n),
+            AnyNetwork::F64(n) => encode_tensors(n),
+        };
+        tensor_checksum(tensors.iter().map(|(n, _, b)| (n.as_str(), b.as_slice())))
     }
 
     /// The file's bytes.
@@ -210,6 +222,15 @@ impl SavedModel {
             Dtype::F32 => AnyNetwork::F32(build(kind, &arch, &config, &store)?),
             Dtype::F64 => AnyNetwork::F64(build(kind, &arch, &config, &store)?),
         };
+        // Last, so that a tensor of the wrong shape or name is named as such.
+        let recorded = meta.get("tensor_crc32")?;
+        let views = tensors.tensors();
+        let found = tensor_checksum(views.iter().map(|(n, v)| (n.as_str(), v.data())));
+        if found != recorded {
+            let reason =
+                format!("the tensors' CRC-32 is {found}, not {recorded:?}: the file is damaged");
+            return Err(meta.error("tensor_crc32", reason));
+        }
         Ok(SavedModel {
             network,
             config,
@@ -253,6 +274,20 @@ fn sorted_json(value: serde_json::Value) -> serde_json::Value {
         }
         other => other,
     }
+}
+
+/// CRC-32 of each tensor's name and bytes, taken in name order (the order of the file's
+/// data section is the writer's business), as 8 lowercase hex digits.
+fn tensor_checksum<'a>(tensors: impl Iterator<Item = (&'a str, &'a [u8])>) -> String {
+    let mut sorted: Vec<_> = tensors.collect();
+    sorted.sort_unstable_by_key(|&(name, _)| name);
+    let mut crc = crc32fast::Hasher::new();
+    for (name, bytes) in sorted {
+        crc.update(name.as_bytes());
+        crc.update(&(bytes.len() as u64).to_le_bytes());
+        crc.update(bytes);
+    }
+    format!("{:08x}", crc.finalize())
 }
 
 /// A metadata value as JSON.

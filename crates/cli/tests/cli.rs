@@ -109,7 +109,7 @@ fn train_evaluate_predict_and_inspect_a_small_csv() {
     );
     let json: serde_json::Value =
         serde_json::from_str(&ok(d, &["inspect", "--json", "m.safetensors"])).unwrap();
-    assert_eq!(json["format_version"], 1);
+    assert_eq!(json["format_version"], 2);
     assert_eq!(json["config"]["finetune"]["epochs"], 60);
 }
 

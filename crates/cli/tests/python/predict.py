@@ -5,14 +5,15 @@ with the ones `layerwise predict` wrote.
 
 FEATURES.csv holds the raw (unscaled) features, one row per line, comma-separated, no
 header and no label. PREDICTIONS.csv is `layerwise predict`'s output for the same rows.
-The script reads the tensors and the metadata with the `safetensors` package, applies the
-saved scaling (x' = (x - offset) / scale), runs the sigmoid layers and the softmax layer,
-and exits with status 1 when a probability differs by more than 1e-5 or a label differs.
+The script reads the tensors and the metadata with the `safetensors` package, checks the
+tensors' CRC-32 (`tensor_crc32`), applies the saved scaling (x' = (x - offset) / scale),
+runs the sigmoid layers and the softmax layer, and exits with status 1 when a probability differs by more than 1e-5 or a label differs.
 """
 
 import csv
 import json
 import sys
+import zlib
 
 import numpy as np
 from safetensors import safe_open
@@ -23,6 +24,19 @@ def load(path):
         meta = f.metadata()
         tensors = {name: f.get_tensor(name) for name in f.keys()}
     return meta, tensors
+
+
+def checksum(tensors):
+    """CRC-32 of each tensor's name, byte length (8 bytes, little-endian) and little-endian
+    bytes, in name order, as 8 hex digits: the `tensor_crc32` key."""
+    crc = 0
+    for name in sorted(tensors):
+        data = np.ascontiguousarray(tensors[name]).astype(tensors[name].dtype.newbyteorder("<"))
+        raw = data.tobytes()
+        crc = zlib.crc32(name.encode(), crc)
+        crc = zlib.crc32(len(raw).to_bytes(8, "little"), crc)
+        crc = zlib.crc32(raw, crc)
+    return f"{crc:08x}"
 
 
 def scale(x, scaling):
@@ -51,8 +65,10 @@ def probabilities(meta, tensors, raw):
 
 def main(model_path, features_path, predictions_path):
     meta, tensors = load(model_path)
-    if meta.get("format") != "layerwise" or meta.get("format_version") != "1":
-        sys.exit(f"{model_path}: not a layerwise model of format version 1")
+    if meta.get("format") != "layerwise" or meta.get("format_version") != "2":
+        sys.exit(f"{model_path}: not a layerwise model of format version 2")
+    if checksum(tensors) != meta.get("tensor_crc32"):
+        sys.exit(f"{model_path}: tensor_crc32 {meta.get('tensor_crc32')} is not {checksum(tensors)}")
     classes = json.loads(meta["classes"])
     raw = np.loadtxt(features_path, delimiter=",", ndmin=2)
     ours = probabilities(meta, tensors, raw)
