@@ -623,3 +623,39 @@ fn predict_takes_rows_without_labels_and_names_a_width_that_fits_nothing() {
     );
     assert_eq!(tab, with);
 }
+
+#[test]
+fn a_run_whose_predictions_collapse_to_one_class_says_so() {
+    let dir = TempDir::new("collapse");
+    dir.write("train.csv", &flowers(150, 0));
+    let d = &dir.0;
+    let train = |lr: &str| {
+        let mut args = vec![
+            "train",
+            "mlp",
+            "--train",
+            "train.csv",
+            "-o",
+            "m.safetensors",
+        ];
+        args.extend(MLP);
+        let at = args.iter().position(|a| *a == "0.5").unwrap();
+        args[at] = lr;
+        args.extend(["--validation", "0.2"]);
+        layerwise(d, &args)
+    };
+    // a learning rate of 1000 saturates every unit: one class for every row
+    let out = train("1000");
+    assert!(out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: the trained model predicts class")
+            && err.contains("for every validation row"),
+        "{err}"
+    );
+    // the rate of the other tests separates the flowers: no warning
+    let out = train("0.5");
+    assert!(out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("warning"), "{err}");
+}

@@ -522,6 +522,21 @@ where
     let log_written = progress.finish();
     let (network, record) = trained?;
     log_written.context("cannot write the --log-json file")?;
+    if args.kind.is_classifier() {
+        let (rows, which) = match validation {
+            Some(v) => (v, "validation"),
+            None => (&data.train, "training"),
+        };
+        if let Some(class) = collapsed(&network, rows)? {
+            let name = data.classes.as_ref().map_or(class.to_string(), |c| {
+                c.names().get(class).cloned().unwrap_or(class.to_string())
+            });
+            eprintln!(
+                "warning: the trained model predicts class {name} for every {which} row: \
+                 training has collapsed (try a smaller learning rate or another seed)"
+            );
+        }
+    }
 
     // save, without the wall times (the same run gives the same bytes)
     let seconds = record.seconds.unwrap_or(0.0);
@@ -543,6 +558,18 @@ where
         println!("{}", summary(&model, &args.output, seconds));
     }
     Ok(())
+}
+
+/// The one class a classifier predicts for every row, when the rows' labels hold several.
+fn collapsed<T: Float>(network: &Network<T>, rows: &Dataset<T>) -> anyhow::Result<Option<usize>> {
+    let p = network::probabilities(network, rows.features())?;
+    let predicted: Vec<usize> = (0..p.rows())
+        .map(|i| {
+            let row = p.row(i);
+            (0..row.len()).fold(0, |best, c| if row[c] > row[best] { c } else { best })
+        })
+        .collect();
+    Ok(layerwise_models::collapsed_class(&predicted, rows.labels()))
 }
 
 /// Reads the training data, fits the classes, holds out the validation rows (or reads
