@@ -155,6 +155,9 @@ fn draw_panel<DB: DrawingBackend>(
         .map_err(plot_error)?;
     chart
         .configure_mesh()
+        // whole epochs only: at most one label per epoch, printed without decimals
+        .x_labels((x_max as usize).clamp(2, 10))
+        .x_label_formatter(&|x| format!("{x:.0}"))
         .x_desc("epoch")
         .y_desc(panel.y_label)
         .label_style(("sans-serif", 13))
