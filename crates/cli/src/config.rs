@@ -663,7 +663,59 @@ impl TrainConfig {
         self.pretrain.propagation = self.pretrain.propagation.or(Some(default_propagation));
         self.check_data()?;
         self.check_toolbox()?;
+        self.check_kind_options(kind)?;
         Ok(self)
+    }
+
+    /// Refuses an RBM option set for a kind without RBMs, or a dA option for a kind without
+    /// dAs, rather than ignoring it.
+    fn check_kind_options(&self, kind: ModelKind) -> Result<()> {
+        let (p, d) = (&self.pretrain, PretrainSection::default());
+        let rbm_only = [
+            ("pretrain.k", p.k != d.k),
+            ("pretrain.persistent", p.persistent != d.persistent),
+            ("pretrain.schedule", p.schedule != d.schedule),
+            ("pretrain.momentum", p.momentum != d.momentum),
+            (
+                "pretrain.momentum_warmup",
+                p.momentum_warmup != d.momentum_warmup,
+            ),
+            (
+                "pretrain.momentum_warmup_epochs",
+                p.momentum_warmup_epochs != d.momentum_warmup_epochs,
+            ),
+            ("pretrain.l2", p.l2 != d.l2),
+            ("pretrain.l1", p.l1 != d.l1),
+            (
+                "pretrain.sparsity_target",
+                p.sparsity_target != d.sparsity_target,
+            ),
+            ("pretrain.sparsity_cost", p.sparsity_cost != d.sparsity_cost),
+        ];
+        let da_only = [
+            ("pretrain.noise", p.noise != d.noise),
+            ("pretrain.corruption", p.corruption != d.corruption),
+            ("pretrain.loss", p.loss != d.loss),
+            ("pretrain.decoder", p.decoder != d.decoder),
+            ("pretrain.monitor", p.monitor != d.monitor),
+        ];
+        let uses_das = matches!(kind, ModelKind::Sda | ModelKind::Da);
+        let refused = rbm_only
+            .iter()
+            .filter(|_| !kind.uses_rbms())
+            .chain(da_only.iter().filter(|_| !uses_das))
+            .find(|(_, set)| *set);
+        match refused {
+            Some(&(name, _)) => Err(Error::OptionNotForKind {
+                name,
+                kind: kind.name(),
+                used_by: match rbm_only.iter().any(|(n, _)| *n == name) {
+                    true => "dbn and rbm (their RBMs)",
+                    false => "sda and da (their denoising autoencoders)",
+                },
+            }),
+            None => Ok(()),
+        }
     }
 
     /// The resolved hidden sizes (empty before [`TrainConfig::resolve`] only for

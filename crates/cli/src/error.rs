@@ -31,6 +31,15 @@ pub enum Error {
         /// What it must be, in words.
         expected: String,
     },
+    /// An option set for a kind of model that does not use it.
+    OptionNotForKind {
+        /// The setting, as in the configuration file, e.g. `"pretrain.persistent"`.
+        name: &'static str,
+        /// The kind being trained.
+        kind: &'static str,
+        /// The kinds that use it, in words, e.g. `"dbn and rbm (their RBMs)"`.
+        used_by: &'static str,
+    },
     /// A CSV file the reader rejected (bad quoting, invalid UTF-8).
     Csv {
         /// The file.
@@ -161,6 +170,14 @@ impl fmt::Display for Error {
                 value,
                 expected,
             } => write!(f, "{name} = {value} is invalid: expected {expected}"),
+            Error::OptionNotForKind {
+                name,
+                kind,
+                used_by,
+            } => write!(
+                f,
+                "{name} is set, but `{kind}` does not use it: it is for {used_by}"
+            ),
             Error::Csv { path, reason } => write!(f, "{}: {reason}", path.display()),
             Error::NoRows { path } => write!(f, "{}: no data rows", path.display()),
             Error::RowLength {

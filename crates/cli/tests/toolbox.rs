@@ -240,3 +240,31 @@ fn a_bad_value_is_one_line_naming_its_key_or_flag_and_value() {
         assert!(line.contains(wanted), "{toml}: {line}");
     }
 }
+
+#[test]
+fn an_option_of_another_kind_of_layer_is_refused_not_ignored() {
+    let dir = TempDir::new("toolbox-kind");
+    dir.write("train.csv", &flowers(30, 0));
+    let cases: &[(&str, &[&str], &str)] = &[
+        ("sda", &["--persistent"], "pretrain.persistent"),
+        ("da", &["--pretrain-momentum", "0.5"], "pretrain.momentum"),
+        (
+            "mlp",
+            &["--sparsity-target", "0.1"],
+            "pretrain.sparsity_target",
+        ),
+        ("dbn", &["--noise", "gaussian"], "pretrain.noise"),
+        ("rbm", &["--corruption", "0.3"], "pretrain.corruption"),
+        ("logistic", &["--loss", "squared-error"], "pretrain.loss"),
+    ];
+    for (kind, extra, key) in cases {
+        let mut args = vec!["train", kind, "--train", "train.csv", "--validation", "0.2"];
+        args.extend(*extra);
+        let line = one_line_error(&dir, &args);
+        assert!(
+            line.contains(&format!("{key} is set, but `{kind}` does not use it")),
+            "{kind} {extra:?}: {line}"
+        );
+    }
+    // the same options where they belong are accepted (checked by the other tests' runs)
+}
