@@ -91,6 +91,11 @@ impl SavedModel {
 
     /// The `__metadata__` map the file holds.
     pub fn metadata(&self) -> HashMap<String, String> {
+        self.metadata_with(self.tensor_checksum())
+    }
+
+    /// The metadata, with `tensor_crc32` given (so saving encodes the tensors once).
+    fn metadata_with(&self, checksum: String) -> HashMap<String, String> {
         let entries = [
             ("format", FORMAT.to_string()),
             ("format_version", FORMAT_VERSION.to_string()),
@@ -105,7 +110,7 @@ impl SavedModel {
                 "software",
                 format!("layerwise-cli {}", env!("CARGO_PKG_VERSION")),
             ),
-            ("tensor_crc32", self.tensor_checksum()),
+            ("tensor_crc32", checksum),
         ];
         entries
             .into_iter()
@@ -146,7 +151,9 @@ impl SavedModel {
                 TensorView::new(dtype, shape.clone(), bytes).map_err(format_error)?,
             ));
         }
-        let bytes = safetensors::serialize(views, Some(self.metadata())).map_err(format_error)?;
+        let checksum = tensor_checksum(tensors.iter().map(|(n, _, b)| (n.as_str(), b.as_slice())));
+        let bytes = safetensors::serialize(views, Some(self.metadata_with(checksum)))
+            .map_err(format_error)?;
         Ok(with_sorted_header(bytes))
     }
 

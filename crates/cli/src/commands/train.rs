@@ -562,13 +562,10 @@ where
 
 /// The one class a classifier predicts for every row, when the rows' labels hold several.
 fn collapsed<T: Float>(network: &Network<T>, rows: &Dataset<T>) -> anyhow::Result<Option<usize>> {
-    let p = network::probabilities(network, rows.features())?;
-    let predicted: Vec<usize> = (0..p.rows())
-        .map(|i| {
-            let row = p.row(i);
-            (0..row.len()).fold(0, |best, c| if row[c] > row[best] { c } else { best })
-        })
-        .collect();
+    let Some(classifier) = network.classifier() else {
+        return Ok(None);
+    };
+    let predicted = classifier.predict(rows.features())?;
     Ok(layerwise_models::collapsed_class(&predicted, rows.labels()))
 }
 
