@@ -16,9 +16,12 @@ use crate::config::{
 use crate::error::Result;
 use crate::history::{FinetuneEpoch, PretrainEpoch};
 use crate::stack::Pretrainable;
-use crate::stack::{self, build_stack, check_features, pretrain_stack_monitored, Monitor};
+use crate::resume::{self, Interruptible, Pause};
+use crate::stack::{self, build_stack, check_features, pretrain_interruptible, Monitor};
 use layerwise_data::Dataset;
-use layerwise_layers::{HiddenLayer, LogisticRegression, Rbm, RbmMonitor, RbmTrainer, Visible};
+use layerwise_layers::{
+    HiddenLayer, LogisticRegression, Rbm, RbmGradients, RbmMonitor, RbmTrainer, Visible,
+};
 use layerwise_linalg::{Float, Matrix};
 use rand::Rng;
 
@@ -55,6 +58,52 @@ impl<T: Float> Pretrainable<T> for Rbm<T> {
 
     fn begin_epoch(trainer: &mut RbmTrainer<T>, epoch: usize) {
         trainer.set_epoch(epoch);
+    }
+
+    fn save_state(trainer: &RbmTrainer<T>) -> Vec<(String, Matrix<T>)> {
+        let row = |v: &[T]| Matrix::from_vec(1, v.len(), v.to_vec()).expect("one row");
+        let mut state = Vec::new();
+        if let Some(v) = trainer.velocity() {
+            state.push(("velocity.weight".to_string(), v.weights.clone()));
+            state.push(("velocity.hidden_bias".to_string(), row(&v.hidden_bias)));
+            state.push(("velocity.visible_bias".to_string(), row(&v.visible_bias)));
+        }
+        if trainer.chains().rows() > 0 {
+            state.push(("chains".to_string(), trainer.chains().clone()));
+        }
+        state
+    }
+
+    fn restore_state(&self, trainer: &mut RbmTrainer<T>, pause: &mut Pause<T>) -> Result<()> {
+        let (n_hidden, n_visible) = (self.n_hidden(), self.n_visible());
+        // a trainer without momentum, decay or sparsity has no velocity
+        let pause_lacks_velocity = !pause.tensors.iter().any(|(n, _)| n == "velocity.weight");
+        let chains = pause.take("chains");
+        let mut take = |name: &str, rows: usize, cols: usize| -> Result<Matrix<T>> {
+            let m = pause.take(name).ok_or_else(|| {
+                let reason = format!("{name} is missing (the others of the velocity are there)");
+                resume::bad("tensors", reason)
+            })?;
+            resume::check_shape(name, &m, rows, cols)?;
+            Ok(m)
+        };
+        let velocity = match take("velocity.weight", n_hidden, n_visible) {
+            Err(_) if pause_lacks_velocity => None,
+            weights => Some(RbmGradients {
+                weights: weights?,
+                hidden_bias: take("velocity.hidden_bias", 1, n_hidden)?.into_vec(),
+                visible_bias: take("velocity.visible_bias", 1, n_visible)?.into_vec(),
+            }),
+        };
+        let chains = match chains {
+            Some(c) => {
+                resume::check_shape("chains", &c, c.rows(), n_hidden)?;
+                c
+            }
+            None => Matrix::zeros(0, 0),
+        };
+        trainer.restore(velocity, chains);
+        Ok(())
     }
 
     fn monitoring(p: &CheckedRbmPretrain) -> Option<(usize, u64)> {
@@ -177,15 +226,55 @@ impl<T: Float> Dbn<T> {
         R: Rng + ?Sized,
         F: FnMut(&PretrainEpoch),
     {
+        let run = |run: Interruptible<'_, T>| self.pretrain_run(x, validation, run, rng, &mut on_epoch);
+        Interruptible::never(run).map(|(history, _)| history)
+    }
+
+    /// [`Dbn::pretrain_with_validation`] that stops where `run.stop` asks and returns the
+    /// [`Pause`], or carries on from `run.from`; `Ok(None)` once every layer is trained.
+    /// Given the pause back with the same model, data and generator state, it trains the
+    /// same bits as a run that never stopped. `on_epoch` sees only the epochs this call
+    /// completes.
+    ///
+    /// # Errors
+    /// Those of [`Dbn::pretrain_with_validation`]; [`crate::Error::BadPause`] for a pause
+    /// that does not fit the model, the configuration or the data.
+    pub fn pretrain_interruptible<R, F>(
+        &mut self,
+        x: &Matrix<T>,
+        validation: Option<&Matrix<T>>,
+        run: Interruptible<'_, T>,
+        rng: &mut R,
+        mut on_epoch: F,
+    ) -> Result<Option<Pause<T>>>
+    where
+        R: Rng + ?Sized,
+        F: FnMut(&PretrainEpoch),
+    {
+        let (_, pause) = self.pretrain_run(x, validation, run, rng, &mut on_epoch)?;
+        Ok(pause)
+    }
+
+    fn pretrain_run<R, F>(
+        &mut self,
+        x: &Matrix<T>,
+        validation: Option<&Matrix<T>>,
+        run: Interruptible<'_, T>,
+        rng: &mut R,
+        on_epoch: &mut F,
+    ) -> Result<(Vec<PretrainEpoch>, Option<Pause<T>>)>
+    where
+        R: Rng + ?Sized,
+        F: FnMut(&PretrainEpoch),
+    {
         check_features(x, self.n_inputs())?;
         if let Some(v) = validation {
             check_features(v, self.n_inputs())?;
         }
         let p = &self.pretrain;
         let schedule = (p.epochs, p.batch_size, self.propagation);
-        let (rbms, data) = (&mut self.rbms, (x, validation));
-        let monitor = Monitor::Off;
-        pretrain_stack_monitored(rbms, p, data, schedule, monitor, rng, &mut on_epoch)
+        let setup = (p, (x, validation), schedule, Monitor::Off);
+        pretrain_interruptible(&mut self.rbms, setup, run, rng, on_epoch)
     }
 
     /// Supervised fine-tuning of the whole stack (or its top, as configured).
@@ -207,11 +296,44 @@ impl<T: Float> Dbn<T> {
         R: Rng + ?Sized,
         F: FnMut(&FinetuneEpoch),
     {
-        let mut net = stack::Classifier {
+        let (mut net, cfg) = self.classifier();
+        let run = |run: Interruptible<'_, T>| net.finetune((train, validation), cfg, run, rng, &mut on_epoch);
+        Interruptible::never(run).map(|(history, _)| history)
+    }
+
+    /// [`Dbn::finetune`] that stops where `run.stop` asks and returns the [`Pause`], or carries
+    /// on from `run.from`; `Ok(None)` once it has trained every epoch. Given the pause back
+    /// with the same model, data and generator state, it trains the same bits as a run that
+    /// never stopped. `on_epoch` sees only the epochs this call completes.
+    ///
+    /// # Errors
+    /// Those of [`Dbn::finetune`]; [`crate::Error::BadPause`] for a pause that does not fit the
+    /// model, the configuration or the data.
+    pub fn finetune_interruptible<R, F>(
+        &mut self,
+        train: &Dataset<T>,
+        validation: Option<&Dataset<T>>,
+        run: Interruptible<'_, T>,
+        rng: &mut R,
+        mut on_epoch: F,
+    ) -> Result<Option<Pause<T>>>
+    where
+        R: Rng + ?Sized,
+        F: FnMut(&FinetuneEpoch),
+    {
+        let (mut net, cfg) = self.classifier();
+        let data = (train, validation);
+        let (_, pause) = net.finetune(data, cfg, run, rng, &mut on_epoch)?;
+        Ok(pause)
+    }
+
+    /// The stack as one classifier, and its fine-tuning settings.
+    fn classifier(&mut self) -> (stack::Classifier<'_, T>, &CheckedFinetune) {
+        let net = stack::Classifier {
             hidden: self.rbms.iter_mut().map(Rbm::hidden_layer_mut).collect(),
             top: &mut self.logistic,
         };
-        net.finetune(train, validation, &self.finetune, rng, &mut on_epoch)
+        (net, &self.finetune)
     }
 }
 

@@ -66,6 +66,14 @@ pub enum Error {
         /// The layer's inputs.
         found: usize,
     },
+    /// A [`crate::Pause`] given back to a training it does not belong to: a layer, epoch,
+    /// row order or optimiser tensor that does not fit the model, data or configuration.
+    BadPause {
+        /// The field of the pause, e.g. `"order"` or `"tensors"`.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 /// `Result` with this crate's [`Error`].
@@ -126,6 +134,9 @@ impl fmt::Display for Error {
                     f,
                     "layer {layer} takes {found} inputs, the layer below gives {expected}"
                 )
+            }
+            Error::BadPause { field, reason } => {
+                write!(f, "cannot resume training: its {field} does not fit: {reason}")
             }
         }
     }

@@ -35,6 +35,7 @@ mod history;
 mod logistic;
 mod mlp;
 mod parts;
+mod resume;
 mod sda;
 mod stack;
 
@@ -51,4 +52,5 @@ pub use history::{collapsed_class, FinetuneEpoch, PretrainEpoch, Validation};
 pub use layerwise_layers::{DecoderWeights, Loss};
 pub use logistic::Logistic;
 pub use mlp::Mlp;
+pub use resume::{At, Interruptible, Pause};
 pub use sda::Sda;

@@ -11,6 +11,7 @@ use crate::classifier::Classifier;
 use crate::config::{check_shape, CheckedFinetune, FinetuneConfig, FinetuneMode};
 use crate::error::Result;
 use crate::history::FinetuneEpoch;
+use crate::resume::{Interruptible, Pause};
 use crate::stack;
 use layerwise_data::Dataset;
 use layerwise_layers::{HiddenLayer, LogisticRegression};
@@ -72,11 +73,44 @@ impl<T: Float> Logistic<T> {
         R: Rng + ?Sized,
         F: FnMut(&FinetuneEpoch),
     {
-        let mut net = stack::Classifier {
+        let (mut net, cfg) = self.classifier();
+        let run = |run: Interruptible<'_, T>| net.finetune((train, validation), cfg, run, rng, &mut on_epoch);
+        Interruptible::never(run).map(|(history, _)| history)
+    }
+
+    /// [`Logistic::train`] that stops where `run.stop` asks and returns the [`Pause`], or carries
+    /// on from `run.from`; `Ok(None)` once it has trained every epoch. Given the pause back
+    /// with the same model, data and generator state, it trains the same bits as a run that
+    /// never stopped. `on_epoch` sees only the epochs this call completes.
+    ///
+    /// # Errors
+    /// Those of [`Logistic::train`]; [`crate::Error::BadPause`] for a pause that does not fit the
+    /// model, the configuration or the data.
+    pub fn train_interruptible<R, F>(
+        &mut self,
+        train: &Dataset<T>,
+        validation: Option<&Dataset<T>>,
+        run: Interruptible<'_, T>,
+        rng: &mut R,
+        mut on_epoch: F,
+    ) -> Result<Option<Pause<T>>>
+    where
+        R: Rng + ?Sized,
+        F: FnMut(&FinetuneEpoch),
+    {
+        let (mut net, cfg) = self.classifier();
+        let data = (train, validation);
+        let (_, pause) = net.finetune(data, cfg, run, rng, &mut on_epoch)?;
+        Ok(pause)
+    }
+
+    /// The model as one classifier, and its fine-tuning settings.
+    fn classifier(&mut self) -> (stack::Classifier<'_, T>, &CheckedFinetune) {
+        let net = stack::Classifier {
             hidden: Vec::new(),
             top: &mut self.logistic,
         };
-        net.finetune(train, validation, &self.finetune, rng, &mut on_epoch)
+        (net, &self.finetune)
     }
 }
 

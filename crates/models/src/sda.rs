@@ -14,8 +14,9 @@ use crate::classifier::Classifier;
 use crate::config::{check_shape, CheckedFinetune, Propagation, SdaConfig};
 use crate::error::{Error, Result};
 use crate::history::{FinetuneEpoch, PretrainEpoch};
-use crate::stack::{self, build_stack, check_features, pretrain_stack_monitored, Monitor};
-use crate::stack::{pretrain_stack, Pretrainable};
+use crate::resume::{Interruptible, Pause};
+use crate::stack::{self, build_stack, check_features, pretrain_interruptible, Monitor};
+use crate::stack::Pretrainable;
 use layerwise_data::Dataset;
 use layerwise_layers::{
     DaParams, DaWorkspace, DenoisingAutoencoder, HiddenLayer, LogisticRegression,
@@ -140,16 +141,8 @@ impl<T: Float> Sda<T> {
         R: Rng + ?Sized,
         F: FnMut(&PretrainEpoch),
     {
-        check_features(x, self.n_inputs())?;
-        let (da, epochs, batch, propagation) = self.pretrain;
-        pretrain_stack(
-            &mut self.autoencoders,
-            &da,
-            x,
-            (epochs, batch, propagation),
-            rng,
-            &mut on_epoch,
-        )
+        let run = |run: Interruptible<'_, T>| self.pretrain_run((x, None), Monitor::Off, run, rng, &mut on_epoch);
+        Interruptible::never(run).map(|(history, _)| history)
     }
 
     /// [`Sda::pretrain`], also measuring after each epoch the layer's mean reconstruction
@@ -175,6 +168,53 @@ impl<T: Float> Sda<T> {
         R: Rng + ?Sized,
         F: FnMut(&PretrainEpoch),
     {
+        let monitor = Monitor::Reconstruction;
+        let run = |run: Interruptible<'_, T>| self.pretrain_run((x, validation), monitor, run, rng, &mut on_epoch);
+        Interruptible::never(run).map(|(history, _)| history)
+    }
+
+    /// [`Sda::pretrain`] (or, when `monitored`, [`Sda::pretrain_monitored`] with the
+    /// `validation` rows) that stops where `run.stop` asks and returns the [`Pause`], or
+    /// carries on from `run.from`; `Ok(None)` once every layer is trained. Given the pause
+    /// back with the same model, data and generator state, it trains the same bits as a
+    /// run that never stopped. `on_epoch` sees only the epochs this call completes.
+    ///
+    /// # Errors
+    /// Those of [`Sda::pretrain_monitored`]; [`crate::Error::BadPause`] for a pause that
+    /// does not fit the model, the configuration or the data.
+    pub fn pretrain_interruptible<R, F>(
+        &mut self,
+        (x, validation): (&Matrix<T>, Option<&Matrix<T>>),
+        monitored: bool,
+        run: Interruptible<'_, T>,
+        rng: &mut R,
+        mut on_epoch: F,
+    ) -> Result<Option<Pause<T>>>
+    where
+        R: Rng + ?Sized,
+        F: FnMut(&PretrainEpoch),
+    {
+        let monitor = match monitored {
+            true => Monitor::Reconstruction,
+            false => Monitor::Off,
+        };
+        let data = (x, validation.filter(|_| monitored));
+        let (_, pause) = self.pretrain_run(data, monitor, run, rng, &mut on_epoch)?;
+        Ok(pause)
+    }
+
+    fn pretrain_run<R, F>(
+        &mut self,
+        (x, validation): (&Matrix<T>, Option<&Matrix<T>>),
+        monitor: Monitor,
+        run: Interruptible<'_, T>,
+        rng: &mut R,
+        on_epoch: &mut F,
+    ) -> Result<(Vec<PretrainEpoch>, Option<Pause<T>>)>
+    where
+        R: Rng + ?Sized,
+        F: FnMut(&PretrainEpoch),
+    {
         check_features(x, self.n_inputs())?;
         if let Some(v) = validation {
             check_features(v, self.n_inputs())?;
@@ -185,10 +225,8 @@ impl<T: Float> Sda<T> {
             }
         }
         let (da, epochs, batch, propagation) = self.pretrain;
-        let schedule = (epochs, batch, propagation);
-        let (layers, data) = (&mut self.autoencoders, (x, validation));
-        let monitor = Monitor::Reconstruction;
-        pretrain_stack_monitored(layers, &da, data, schedule, monitor, rng, &mut on_epoch)
+        let setup = (&da, (x, validation), (epochs, batch, propagation), monitor);
+        pretrain_interruptible(&mut self.autoencoders, setup, run, rng, on_epoch)
     }
 
     /// Supervised fine-tuning of the whole stack (or its top, as configured).
@@ -210,7 +248,40 @@ impl<T: Float> Sda<T> {
         R: Rng + ?Sized,
         F: FnMut(&FinetuneEpoch),
     {
-        let mut net = stack::Classifier {
+        let (mut net, cfg) = self.classifier();
+        let run = |run: Interruptible<'_, T>| net.finetune((train, validation), cfg, run, rng, &mut on_epoch);
+        Interruptible::never(run).map(|(history, _)| history)
+    }
+
+    /// [`Sda::finetune`] that stops where `run.stop` asks and returns the [`Pause`], or carries
+    /// on from `run.from`; `Ok(None)` once it has trained every epoch. Given the pause back
+    /// with the same model, data and generator state, it trains the same bits as a run that
+    /// never stopped. `on_epoch` sees only the epochs this call completes.
+    ///
+    /// # Errors
+    /// Those of [`Sda::finetune`]; [`crate::Error::BadPause`] for a pause that does not fit the
+    /// model, the configuration or the data.
+    pub fn finetune_interruptible<R, F>(
+        &mut self,
+        train: &Dataset<T>,
+        validation: Option<&Dataset<T>>,
+        run: Interruptible<'_, T>,
+        rng: &mut R,
+        mut on_epoch: F,
+    ) -> Result<Option<Pause<T>>>
+    where
+        R: Rng + ?Sized,
+        F: FnMut(&FinetuneEpoch),
+    {
+        let (mut net, cfg) = self.classifier();
+        let data = (train, validation);
+        let (_, pause) = net.finetune(data, cfg, run, rng, &mut on_epoch)?;
+        Ok(pause)
+    }
+
+    /// The model as one classifier, and its fine-tuning settings.
+    fn classifier(&mut self) -> (stack::Classifier<'_, T>, &CheckedFinetune) {
+        let net = stack::Classifier {
             hidden: self
                 .autoencoders
                 .iter_mut()
@@ -218,7 +289,7 @@ impl<T: Float> Sda<T> {
                 .collect(),
             top: &mut self.logistic,
         };
-        net.finetune(train, validation, &self.finetune, rng, &mut on_epoch)
+        (net, &self.finetune)
     }
 }
 

@@ -13,7 +13,8 @@
 use crate::config::{CheckedFinetune, FinetuneMode, Propagation};
 use crate::error::{Error, Result};
 use crate::history::{collapsed_class, FinetuneEpoch, PretrainEpoch, Validation};
-use layerwise_data::{minibatches, shuffled_indices, Dataset};
+use crate::resume::{bad, check_progress, check_shape, At, Interruptible, Pause};
+use layerwise_data::{shuffled_indices, Dataset};
 use layerwise_layers::{
     apply_mask, argmax_rows, dropout_mask_into, HiddenLayer, LogisticRegression, RbmMonitor,
     SgdStep, Velocity,
@@ -70,6 +71,18 @@ pub(crate) trait Pretrainable<T: Float>: Clone {
         None
     }
 
+    /// What later steps depend on in the workspace (velocities, persistent chains), by
+    /// name; nothing (the default) for a layer whose steps depend only on the weights.
+    fn save_state(_ws: &Self::Workspace) -> Vec<(String, Matrix<T>)> {
+        Vec::new()
+    }
+
+    /// Puts what [`Pretrainable::save_state`] saved back into a fresh workspace, taking its
+    /// tensors out of `pause` and checking their shapes against the layer.
+    fn restore_state(&self, _ws: &mut Self::Workspace, _pause: &mut Pause<T>) -> Result<()> {
+        Ok(())
+    }
+
     /// Measurements after an epoch on the layer's inputs for the measured rows.
     fn measure<R: Rng + ?Sized>(
         &self,
@@ -98,51 +111,29 @@ pub(crate) enum Monitor {
 /// Epochs, minibatch size and propagation of greedy pretraining.
 pub(crate) type Schedule = (usize, usize, Propagation);
 
-/// Greedy layer-wise pretraining: layer ℓ learns from the data propagated through layers
-/// 0..ℓ, which are already trained.
-///
-/// Each layer gets a fresh workspace; in steady state a minibatch allocates nothing.
-pub(crate) fn pretrain_stack<T, L, R, F>(
-    layers: &mut [L],
-    params: &L::Params,
-    data: &Matrix<T>,
-    schedule: Schedule,
-    rng: &mut R,
-    on_epoch: &mut F,
-) -> Result<Vec<PretrainEpoch>>
-where
-    T: Float,
-    L: Pretrainable<T>,
-    R: Rng + ?Sized,
-    F: FnMut(&PretrainEpoch),
-{
-    let monitor = Monitor::Off;
-    pretrain_stack_monitored(
-        layers,
-        params,
-        (data, None),
-        schedule,
-        monitor,
-        rng,
-        on_epoch,
-    )
-}
+/// What one greedy pretraining run is given: the layers' parameters, the training rows
+/// and the held-out rows, the schedule and the monitoring.
+pub(crate) type PretrainSetup<'a, T, P> = (
+    &'a P,
+    (&'a Matrix<T>, Option<&'a Matrix<T>>),
+    Schedule,
+    Monitor,
+);
 
-/// [`pretrain_stack`] with held-out rows for the measurements: the layers' own
-/// ([`Pretrainable::monitoring`]) and what `monitor` asks for.
+/// Greedy layer-wise pretraining: layer ℓ learns from the data propagated through layers
+/// 0..ℓ, which are already trained. Each layer gets a fresh workspace; in steady state a
+/// minibatch allocates nothing.
 ///
-/// Monitoring propagates the rows it measures once per layer and reuses the training
-/// workspace, so it too allocates nothing per minibatch.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn pretrain_stack_monitored<T, L, R, F>(
+/// It can stop between minibatches ([`Interruptible`]) and carry on from a [`Pause`]; returns the records of the epochs it trained and, if it stopped, where.
+///
+/// A layer whose training diverges goes back to what it was when this call reached it.
+pub(crate) fn pretrain_interruptible<T, L, R, F>(
     layers: &mut [L],
-    params: &L::Params,
-    (data, validation): (&Matrix<T>, Option<&Matrix<T>>),
-    schedule: Schedule,
-    monitor: Monitor,
+    (params, (data, validation), schedule, monitor): PretrainSetup<'_, T, L::Params>,
+    run: Interruptible<'_, T>,
     rng: &mut R,
     on_epoch: &mut F,
-) -> Result<Vec<PretrainEpoch>>
+) -> Result<(Vec<PretrainEpoch>, Option<Pause<T>>)>
 where
     T: Float,
     L: Pretrainable<T>,
@@ -159,25 +150,76 @@ where
     if let Some(bottom) = layers.first() {
         bottom.check_inputs(data)?;
     }
+    let Interruptible { mut from, stop } = run;
+    let first = match &from {
+        Some(p) => check_pretrain_pause(p, (layers.len(), data.rows()), schedule)?,
+        None => 0,
+    };
     // measurements draw from their own generator, so they never change training
     let mut measured =
         L::monitoring(params).map(|(rows, seed)| (rows, ChaCha8Rng::seed_from_u64(seed)));
     let mut history = Vec::new();
-    for l in 0..layers.len() {
+    let n_layers = layers.len();
+    for l in first..n_layers {
+        let mut resumed = from.take();
+        // the measurements' generator as it was when this layer began, then as it is now
+        let now = match (resumed.as_mut(), measured.as_mut()) {
+            (Some(p), Some((_, mrng))) => {
+                let Some((start, now)) = p.monitor_rng.take() else {
+                    let reason = "missing, and this pretraining is monitored".to_string();
+                    return Err(bad("monitor_rng", reason));
+                };
+                *mrng = start;
+                now
+            }
+            _ => None,
+        };
+        let layer_start = measured.as_ref().map(|(_, mrng)| mrng.clone());
         let (below, rest) = layers.split_at_mut(l);
         let below: Vec<&HiddenLayer<T>> = below.iter().map(|b| b.hidden()).collect();
         let mut probe = measured.as_mut().map(|(rows, mrng)| {
             let probe = Probe::new(&below, (data, validation), *rows, propagation, mrng);
             (probe, mrng)
         });
+        if let (Some(now), Some((_, mrng))) = (now, probe.as_mut()) {
+            **mrng = now;
+        }
         let watched = Watched::new(&below, (data, validation), propagation, monitor);
         let mut inputs = LayerInputs::new(below, data, propagation);
         let (layer, mut workspace) = (&mut rest[0], L::workspace(params));
+        let (mut start, mut progress) = (0, None);
+        if let Some(mut p) = resumed {
+            layer.restore_state(&mut workspace, &mut p)?;
+            p.check_all_taken()?;
+            start = p.epoch;
+            progress = EpochProgress::resumed(p);
+        }
         // what the layer goes back to should its training diverge (one copy per layer)
         let untrained = layer.clone();
-        for epoch in 0..epochs {
+        for epoch in start..epochs {
             L::begin_epoch(&mut workspace, epoch);
-            let error = train_epoch(layer, params, &mut inputs, &mut workspace, batch_size, rng);
+            let progress = progress
+                .take()
+                .unwrap_or_else(|| EpochProgress::fresh(data.rows(), rng));
+            let at = |rows_done| At {
+                layer: Some(l),
+                epoch,
+                rows_done,
+                end_of_epoch: false,
+            };
+            let mut ask = |rows| stop(at(rows));
+            let batches: Batches<'_> = (batch_size, &mut ask);
+            let ws = &mut workspace;
+            let error = match train_epoch(layer, params, &mut inputs, ws, progress, batches, rng) {
+                EpochEnd::Done(error) => error,
+                EpochEnd::Stopped(progress) => {
+                    let mut pause = progress.into_pause(Some(l), epoch);
+                    pause.tensors = L::save_state(&workspace);
+                    let now = probe.as_ref().map(|(_, mrng)| (**mrng).clone());
+                    pause.monitor_rng = layer_start.map(|s| (s, now));
+                    return Ok((history, Some(pause)));
+                }
+            };
             if let Err(diverged) = check_finite(error, layer.is_finite(), (l, epoch)) {
                 *layer = untrained;
                 return Err(diverged);
@@ -196,10 +238,110 @@ where
             watched.fill(&mut record, layer, &inputs, &mut workspace);
             on_epoch(&record);
             history.push(record);
+            let last = epoch + 1 == epochs && l + 1 == n_layers;
+            let end = At {
+                layer: Some(l),
+                epoch,
+                rows_done: data.rows(),
+                end_of_epoch: true,
+            };
+            if !last && stop(end) {
+                let now = probe.as_ref().map(|(_, mrng)| (**mrng).clone());
+                let pause = if epoch + 1 < epochs {
+                    let mut pause = Pause::before(Some(l), epoch + 1);
+                    pause.tensors = L::save_state(&workspace);
+                    pause.monitor_rng = layer_start.map(|s| (s, now));
+                    pause
+                } else {
+                    let mut pause = Pause::before(Some(l + 1), 0);
+                    pause.monitor_rng = now.map(|n| (n, None));
+                    pause
+                };
+                return Ok((history, Some(pause)));
+            }
         }
     }
-    Ok(history)
+    Ok((history, None))
 }
+
+/// The layer a pretraining pause resumes, once its layer and epoch are checked against
+/// the stack and the schedule.
+fn check_pretrain_pause<T>(
+    pause: &Pause<T>,
+    (n_layers, n_rows): (usize, usize),
+    schedule: Schedule,
+) -> Result<usize> {
+    let (epochs, batch_size, _) = schedule;
+    let Some(l) = pause.layer else {
+        return Err(bad("layer", "none: the pause is fine-tuning's".into()));
+    };
+    if l >= n_layers {
+        return Err(bad("layer", format!("{l}, the stack has {n_layers}")));
+    }
+    if pause.epoch >= epochs {
+        let reason = format!("{}, pretraining has {epochs} per layer", pause.epoch);
+        return Err(bad("epoch", reason));
+    }
+    check_progress(pause, n_rows)?;
+    check_batches(pause, batch_size)?;
+    Ok(l)
+}
+
+/// `Err` when the rows done do not end a minibatch of `batch_size` rows.
+fn check_batches<T>(pause: &Pause<T>, batch_size: usize) -> Result<()> {
+    let n = pause.order.len();
+    if pause.rows_done % batch_size.max(1) != 0 && pause.rows_done != n {
+        let reason = format!("{} rows: not whole minibatches of {batch_size}", pause.rows_done);
+        return Err(bad("rows_done", reason));
+    }
+    Ok(())
+}
+
+/// How far an epoch has gone: its order, the rows trained on, the sum of their errors.
+struct EpochProgress {
+    order: Vec<usize>,
+    rows_done: usize,
+    loss_sum: f64,
+}
+
+impl EpochProgress {
+    /// A new epoch over `n_rows` rows in a freshly shuffled order.
+    fn fresh<R: Rng + ?Sized>(n_rows: usize, rng: &mut R) -> Self {
+        EpochProgress {
+            order: shuffled_indices(n_rows, rng),
+            rows_done: 0,
+            loss_sum: 0.0,
+        }
+    }
+
+    /// The epoch a pause stopped in, or `None` when it stopped before the epoch began.
+    fn resumed<T>(pause: Pause<T>) -> Option<Self> {
+        (!pause.order.is_empty()).then_some(EpochProgress {
+            order: pause.order,
+            rows_done: pause.rows_done,
+            loss_sum: pause.loss_sum,
+        })
+    }
+
+    /// A pause in `epoch` of `layer` at this point, with no optimiser state yet.
+    fn into_pause<T>(self, layer: Option<usize>, epoch: usize) -> Pause<T> {
+        let mut pause = Pause::before(layer, epoch);
+        pause.order = self.order;
+        pause.rows_done = self.rows_done;
+        pause.loss_sum = self.loss_sum;
+        pause
+    }
+}
+
+/// How an epoch's minibatches ended: all trained (the mean error), or stopped.
+enum EpochEnd {
+    Done(f64),
+    Stopped(EpochProgress),
+}
+
+/// What an epoch's minibatches are: their size, and the question asked after each one
+/// but the last (given the rows done), whose `true` stops the epoch.
+type Batches<'a> = (usize, &'a mut dyn FnMut(usize) -> bool);
 
 /// `Ok(())` when a layer's epoch error and its parameters (`finite`) are all finite.
 fn check_finite(error: f64, finite: bool, at: (usize, usize)) -> Result<()> {
@@ -213,29 +355,45 @@ fn check_finite(error: f64, finite: bool, at: (usize, usize)) -> Result<()> {
     })
 }
 
-/// One pass over the data in shuffled minibatches; returns the mean training error.
+/// The rest of an epoch's pass over the data in minibatches: the mean training error, or
+/// where it stopped.
 fn train_epoch<T, L, R>(
     layer: &mut L,
     params: &L::Params,
     inputs: &mut LayerInputs<'_, T>,
     workspace: &mut L::Workspace,
-    batch_size: usize,
+    progress: EpochProgress,
+    (batch_size, stop): Batches<'_>,
     rng: &mut R,
-) -> f64
+) -> EpochEnd
 where
     T: Float,
     L: Pretrainable<T>,
     R: Rng + ?Sized,
 {
+    assert!(batch_size >= 1, "minibatches of at least one row");
     let n_samples = inputs.data.rows();
-    let order = shuffled_indices(n_samples, rng);
-    let mut total = 0.0;
-    for idx in minibatches(&order, batch_size) {
+    let EpochProgress {
+        order,
+        mut rows_done,
+        loss_sum: mut total,
+    } = progress;
+    while rows_done < order.len() {
+        let idx = &order[rows_done..(rows_done + batch_size).min(order.len())];
         let x = inputs.gather(idx, rng);
         let error = layer.train_step(x, params, workspace, rng);
         total += error.to_f64() * idx.len() as f64;
+        rows_done += idx.len();
+        if rows_done < order.len() && stop(rows_done) {
+            let (loss_sum, order) = (total, order);
+            return EpochEnd::Stopped(EpochProgress {
+                order,
+                rows_done,
+                loss_sum,
+            });
+        }
     }
-    total / n_samples.max(1) as f64
+    EpochEnd::Done(total / n_samples.max(1) as f64)
 }
 
 /// The clean rows one layer's reconstruction loss is measured on, when monitoring.
@@ -610,15 +768,20 @@ impl<T: Float> Classifier<'_, T> {
 
     /// Minibatch gradient descent on the softmax cross-entropy, with the configured
     /// schedule, momentum, decay, dropout and early stopping, after checking that both data
-    /// sets fit the network.
+    /// sets fit the network; it can stop between minibatches ([`Interruptible`]) and carry
+    /// on from a [`Pause`]. Returns the records of the epochs it trained and, if it
+    /// stopped, where.
+    ///
+    /// Should training diverge, the parameters go back to what they were when this call
+    /// began.
     pub(crate) fn finetune<R, F>(
         &mut self,
-        train: &Dataset<T>,
-        validation: Option<&Dataset<T>>,
+        (train, validation): (&Dataset<T>, Option<&Dataset<T>>),
         cfg: &CheckedFinetune,
+        run: Interruptible<'_, T>,
         rng: &mut R,
         on_epoch: &mut F,
-    ) -> Result<Vec<FinetuneEpoch>>
+    ) -> Result<(Vec<FinetuneEpoch>, Option<Pause<T>>)>
     where
         R: Rng + ?Sized,
         F: FnMut(&FinetuneEpoch),
@@ -636,26 +799,44 @@ impl<T: Float> Classifier<'_, T> {
             snapshot: None,
         };
         let widths: Vec<usize> = self.hidden.iter().map(|h| h.n_out()).collect();
+        let Interruptible { from, stop } = run;
+        let mut decayed = cfg.learning_rate;
+        let (mut start, mut progress) = (0, None);
+        if let Some(pause) = from {
+            let n_rows = train.n_samples();
+            start = pause.epoch;
+            decayed = pause.learning_rate;
+            progress = self.resume(pause, (cfg, n_rows), &mut ws, &mut best)?;
+        }
         // what the parameters go back to should training diverge (one copy per run)
         let untrained = self.snapshot();
-        let mut decayed = cfg.learning_rate;
-        for epoch in 0..cfg.epochs {
+        for epoch in start..cfg.epochs {
             let learning_rate = cfg.schedule.learning_rate(decayed, epoch);
-            let order = shuffled_indices(train.n_samples(), rng);
+            let progress = progress
+                .take()
+                .unwrap_or_else(|| EpochProgress::fresh(train.n_samples(), rng));
             let step = SgdStep {
                 learning_rate: T::from_f64(learning_rate),
                 momentum: T::from_f64(cfg.momentum),
                 l2: T::from_f64(cfg.l2),
             };
-            let run = (frozen.as_ref(), &order[..], cfg.batch_size, &widths[..]);
-            let train_loss = self.epoch(
-                train,
-                run,
-                &step,
-                drops(cfg, top_only, self.hidden.len()),
-                &mut ws,
-                rng,
-            );
+            let at = |rows_done| At {
+                layer: None,
+                epoch,
+                rows_done,
+                end_of_epoch: false,
+            };
+            let mut ask = |rows| stop(at(rows));
+            let batches: Batches<'_> = (cfg.batch_size, &mut ask);
+            let run = (frozen.as_ref(), progress, batches, &widths[..]);
+            let dropped = drops(cfg, top_only, self.hidden.len());
+            let train_loss = match self.epoch(train, run, &step, dropped, &mut ws, rng) {
+                EpochEnd::Done(loss) => loss,
+                EpochEnd::Stopped(progress) => {
+                    let pause = progress.into_pause(None, epoch);
+                    return Ok((history, Some(self.pause(pause, decayed, &ws, &best))));
+                }
+            };
             if let Err(diverged) = self.check_epoch(train_loss, epoch) {
                 self.restore(untrained);
                 return Err(diverged);
@@ -676,11 +857,109 @@ impl<T: Float> Classifier<'_, T> {
                 break;
             }
             decayed *= cfg.lr_decay;
+            let end = At {
+                layer: None,
+                epoch,
+                rows_done: train.n_samples(),
+                end_of_epoch: true,
+            };
+            if epoch + 1 < cfg.epochs && stop(end) {
+                let pause = Pause::before(None, epoch + 1);
+                return Ok((history, Some(self.pause(pause, decayed, &ws, &best))));
+            }
         }
         if let Some(snapshot) = best.snapshot {
             self.restore(snapshot);
         }
-        Ok(history)
+        Ok((history, None))
+    }
+
+    /// `pause` with the optimiser's state: the decayed learning rate, the velocities in use,
+    /// the best validation loss, its epoch and (under early stopping) its weights.
+    fn pause(
+        &self,
+        mut pause: Pause<T>,
+        decayed: f64,
+        ws: &BackpropWorkspace<T>,
+        best: &Best<T>,
+    ) -> Pause<T> {
+        pause.learning_rate = decayed;
+        pause.best_loss = best.loss;
+        pause.best_epoch = best.epoch;
+        let row = |v: &[T]| Matrix::from_vec(1, v.len(), v.to_vec()).expect("one row");
+        for (i, v) in ws.velocities.iter().enumerate() {
+            if v.weights.rows() > 0 {
+                pause
+                    .tensors
+                    .push((format!("velocity.{i}.weight"), v.weights.clone()));
+                pause.tensors.push((format!("velocity.{i}.bias"), row(&v.bias)));
+            }
+        }
+        if let Some(snapshot) = &best.snapshot {
+            let layers = snapshot.hidden.iter().map(|h| (h.weights(), h.bias()));
+            let top = (snapshot.top.weights(), snapshot.top.bias());
+            for (l, (w, b)) in layers.chain(std::iter::once(top)).enumerate() {
+                pause.tensors.push((format!("best.{l}.weight"), w.clone()));
+                pause.tensors.push((format!("best.{l}.bias"), row(b)));
+            }
+        }
+        pause
+    }
+
+    /// Puts a pause's state into a fresh workspace and best-so-far, after checking it
+    /// against the network, the configuration and the `n_rows` training rows; returns the
+    /// progress of the epoch it stopped in (`None` when it stopped between epochs).
+    fn resume(
+        &self,
+        mut pause: Pause<T>,
+        (cfg, n_rows): (&CheckedFinetune, usize),
+        ws: &mut BackpropWorkspace<T>,
+        best: &mut Best<T>,
+    ) -> Result<Option<EpochProgress>> {
+        if let Some(l) = pause.layer {
+            return Err(bad("layer", format!("{l}: the pause is pretraining's")));
+        }
+        if pause.epoch >= cfg.epochs {
+            let reason = format!("{}, fine-tuning has {}", pause.epoch, cfg.epochs);
+            return Err(bad("epoch", reason));
+        }
+        check_progress(&pause, n_rows)?;
+        check_batches(&pause, cfg.batch_size)?;
+        best.loss = pause.best_loss;
+        best.epoch = pause.best_epoch;
+        let mut take = |name: String, rows: usize, cols: usize| -> Result<Matrix<T>> {
+            let m = pause
+                .take(&name)
+                .ok_or_else(|| bad("tensors", format!("{name} is missing")))?;
+            check_shape(&name, &m, rows, cols)?;
+            Ok(m)
+        };
+        for (i, v) in ws.velocities.iter_mut().enumerate() {
+            let (rows, cols) = (v.weights.rows(), v.weights.cols());
+            if rows > 0 {
+                v.weights = take(format!("velocity.{i}.weight"), rows, cols)?;
+                v.bias = take(format!("velocity.{i}.bias"), 1, rows)?.as_slice().to_vec();
+            }
+        }
+        if cfg.early_stopping.is_some() && best.epoch.is_some() {
+            let mut tensors = |l: usize, (rows, cols): (usize, usize)| -> Result<_> {
+                let w = take(format!("best.{l}.weight"), rows, cols)?;
+                let b = take(format!("best.{l}.bias"), 1, rows)?.as_slice().to_vec();
+                Ok((w, b))
+            };
+            let mut hidden = Vec::with_capacity(self.hidden.len());
+            for (l, h) in self.hidden.iter().enumerate() {
+                let (w, b) = tensors(l, (h.n_out(), h.n_in()))?;
+                hidden.push(HiddenLayer::from_parts(w, b));
+            }
+            let top = (self.top.n_classes(), self.top.n_in());
+            let (w, b) = tensors(self.hidden.len(), top)?;
+            let top = LogisticRegression::from_parts(w, b);
+            let snapshot = Snapshot { hidden, top };
+            best.snapshot = Some(snapshot);
+        }
+        pause.check_all_taken()?;
+        Ok(EpochProgress::resumed(pause))
     }
 
     /// The workspace of a run: the frozen-feature case has no hidden layers to train, and
@@ -742,8 +1021,9 @@ impl<T: Float> Classifier<'_, T> {
         }
     }
 
-    /// One pass over `order` in minibatches; returns the mean training loss (each
-    /// minibatch's loss under its dropout masks, before its step).
+    /// The rest of an epoch's pass over the data in minibatches: the mean training loss
+    /// (each minibatch's loss under its dropout masks, before its step), or where it
+    /// stopped.
     ///
     /// With `frozen` features only the top layer learns; otherwise every layer does, their
     /// widths being `widths`.
@@ -751,14 +1031,25 @@ impl<T: Float> Classifier<'_, T> {
     fn epoch<R: Rng + ?Sized>(
         &mut self,
         train: &Dataset<T>,
-        (frozen, order, batch_size, widths): (Option<&Matrix<T>>, &[usize], usize, &[usize]),
+        (frozen, progress, (batch_size, stop), widths): (
+            Option<&Matrix<T>>,
+            EpochProgress,
+            Batches<'_>,
+            &[usize],
+        ),
         step: &SgdStep<T>,
         drops: Drops,
         ws: &mut BackpropWorkspace<T>,
         rng: &mut R,
-    ) -> f64 {
-        let mut total = 0.0;
-        for idx in minibatches(order, batch_size) {
+    ) -> EpochEnd {
+        assert!(batch_size >= 1, "minibatches of at least one row");
+        let EpochProgress {
+            order,
+            mut rows_done,
+            loss_sum: mut total,
+        } = progress;
+        while rows_done < order.len() {
+            let idx = &order[rows_done..(rows_done + batch_size).min(order.len())];
             ws.gather(frozen.unwrap_or(train.features()), train.labels(), idx);
             let hidden: &mut [&mut HiddenLayer<T>] = match frozen {
                 Some(_) => &mut [],
@@ -767,8 +1058,17 @@ impl<T: Float> Classifier<'_, T> {
             ws.draw_masks(&widths[..hidden.len()], drops, rng);
             let loss = backprop_masked(hidden, self.top, ws, step, drops);
             total += loss.to_f64() * idx.len() as f64;
+            rows_done += idx.len();
+            if rows_done < order.len() && stop(rows_done) {
+                let (loss_sum, order) = (total, order);
+                return EpochEnd::Stopped(EpochProgress {
+                    order,
+                    rows_done,
+                    loss_sum,
+                });
+            }
         }
-        total / train.n_samples().max(1) as f64
+        EpochEnd::Done(total / train.n_samples().max(1) as f64)
     }
 
     /// Loss and accuracy on a data set.
@@ -1070,9 +1370,11 @@ mod tests {
             hidden: net.hidden.iter_mut().collect(),
             top: &mut net.top,
         };
-        let history = c
-            .finetune(&data, Some(&data), &cfg, &mut rng, &mut |_| {})
-            .unwrap();
+        let run = |run: Interruptible<'_, f64>| {
+            c.finetune((&data, Some(&data)), &cfg, run, &mut rng, &mut |_| {})
+        };
+        let (history, pause) = Interruptible::never(run).unwrap();
+        assert!(pause.is_none());
         assert_eq!(history.len(), 2);
         assert_eq!(history[1].learning_rate, 0.05);
         assert!(history.iter().all(|e| e.train_loss.is_finite()));

@@ -302,6 +302,18 @@ impl<T: Float> RbmTrainer<T> {
         self.velocity.as_ref()
     }
 
+    /// Puts back the state a trainer of the same configuration had, as its
+    /// [`RbmTrainer::velocity`] and [`RbmTrainer::chains`] gave it, so that the following
+    /// steps are those it would have taken (a resumed run). The epoch is set apart, by
+    /// [`RbmTrainer::set_epoch`].
+    ///
+    /// The shapes are the caller's to check: the velocity's against the RBM's, the chains'
+    /// columns against its hidden units (or 0 × 0, no chains yet).
+    pub fn restore(&mut self, velocity: Option<RbmGradients<T>>, chains: Matrix<T>) {
+        self.velocity = velocity;
+        self.chains = chains;
+    }
+
     /// One update of `rbm` on a minibatch `(B, n_visible)`; returns its reconstruction error.
     ///
     /// The error is the mean over rows of Σᵢ (vᵢ − E[vᵢ | h])², h the positive phase's
