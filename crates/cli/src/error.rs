@@ -153,6 +153,13 @@ pub enum Error {
         /// The model's kind.
         kind: &'static str,
     },
+    /// Training asked to resume a network of another kind.
+    NotResumable {
+        /// The kind being trained.
+        kind: &'static str,
+        /// The kind of the network given.
+        found: &'static str,
+    },
 }
 
 /// `Result` with this crate's [`Error`].
@@ -255,6 +262,9 @@ impl fmt::Display for Error {
                 "a {kind} model is not a classifier: evaluate and predict need a dbn, sda, \
                  mlp or logistic model"
             ),
+            Error::NotResumable { kind, found } => {
+                write!(f, "cannot resume training a {kind} from a {found} model")
+            }
         }
     }
 }

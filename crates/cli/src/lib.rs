@@ -25,6 +25,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod checkpoint;
 pub mod config;
 mod error;
 pub mod model_file;

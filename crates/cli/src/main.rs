@@ -3,7 +3,8 @@
 //!
 //! One module per subcommand under `commands/`; each has its clap arguments and a `run`.
 //! Errors reach `main` as `anyhow` errors and are printed as one line, `error: …`, with a
-//! non-zero exit (2 for a command line clap rejects, 1 for everything else).
+//! non-zero exit (2 for a command line clap rejects, 130 for training stopped by Ctrl-C
+//! once its checkpoint is written, 1 for everything else).
 
 mod commands;
 mod progress;
@@ -60,6 +61,10 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if commands::is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) if e.is::<commands::train::Interrupted>() => {
+            eprintln!("{e}");
+            ExitCode::from(130)
+        }
         Err(e) => {
             eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
             ExitCode::FAILURE

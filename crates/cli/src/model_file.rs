@@ -132,6 +132,15 @@ impl SavedModel {
     /// # Errors
     /// [`Error::ModelFormat`] when the safetensors writer fails (a header over its limit).
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        self.to_bytes_with(Vec::new(), Vec::new())
+    }
+
+    /// The file's bytes with more tensors and metadata entries (a checkpoint's).
+    pub(crate) fn to_bytes_with(
+        &self,
+        extra: Vec<RawTensor>,
+        extra_meta: Vec<(String, String)>,
+    ) -> Result<Vec<u8>> {
         let tensors = match &self.network {
             AnyNetwork::F32(n) => encode_tensors(n),
             AnyNetwork::F64(n) => encode_tensors(n),
@@ -144,16 +153,26 @@ impl SavedModel {
             path: PathBuf::from("(model being saved)"),
             reason: e.to_string(),
         };
+        let tensors: Vec<RawTensor> = tensors
+            .into_iter()
+            .map(|(name, shape, bytes)| (name, dtype, shape, bytes))
+            .chain(extra)
+            .collect();
         let mut views = Vec::with_capacity(tensors.len());
-        for (name, shape, bytes) in &tensors {
+        for (name, dtype, shape, bytes) in &tensors {
             views.push((
                 name.as_str(),
-                TensorView::new(dtype, shape.clone(), bytes).map_err(format_error)?,
+                TensorView::new(*dtype, shape.clone(), bytes).map_err(format_error)?,
             ));
         }
-        let checksum = tensor_checksum(tensors.iter().map(|(n, _, b)| (n.as_str(), b.as_slice())));
-        let bytes = safetensors::serialize(views, Some(self.metadata_with(checksum)))
-            .map_err(format_error)?;
+        let checksum = tensor_checksum(
+            tensors
+                .iter()
+                .map(|(n, _, _, b)| (n.as_str(), b.as_slice())),
+        );
+        let mut metadata = self.metadata_with(checksum);
+        metadata.extend(extra_meta);
+        let bytes = safetensors::serialize(views, Some(metadata)).map_err(format_error)?;
         Ok(with_sorted_header(bytes))
     }
 
@@ -185,6 +204,16 @@ impl SavedModel {
     /// [`Error::Tensor`] for a tensor that is missing, left over, or of the wrong dtype or
     /// shape; [`Error::Model`] should the layers still not make a model.
     pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<SavedModel> {
+        Ok(SavedModel::read(bytes, path, false)?.0)
+    }
+
+    /// A model, or (`checkpoint`) a checkpoint's model with its `checkpoint` metadata
+    /// value and its `resume.` tensors; refuses the other kind of file.
+    pub(crate) fn read(
+        bytes: &[u8],
+        path: &Path,
+        checkpoint: bool,
+    ) -> Result<(SavedModel, Option<CheckpointParts>)> {
         let not_ours = |reason: String| Error::ModelFormat {
             path: path.to_path_buf(),
             reason,
@@ -203,6 +232,19 @@ impl SavedModel {
         if version.parse::<u32>() != Ok(FORMAT_VERSION) {
             let reason = format!("version {version:?}; this build reads version {FORMAT_VERSION}");
             return Err(meta.error("format_version", reason));
+        }
+        match (checkpoint, meta.meta.contains_key("checkpoint")) {
+            (false, true) => {
+                return Err(not_ours(
+                    "it is a training checkpoint, not a model: continue its training with \
+                     `layerwise train --resume FILE`"
+                        .into(),
+                ))
+            }
+            (true, false) => {
+                return Err(not_ours("it is a model, not a training checkpoint".into()))
+            }
+            _ => {}
         }
         let kind = meta.get("kind")?;
         let kind = ModelKind::from_name(kind)
@@ -223,6 +265,7 @@ impl SavedModel {
             path,
             tensors: &tensors,
             dtype,
+            skipped: if checkpoint { RESUME_PREFIX } else { "" },
         };
         store.check_names(kind, &arch, &config)?;
         let network = match dtype {
@@ -238,15 +281,35 @@ impl SavedModel {
                 format!("the tensors' CRC-32 is {found}, not {recorded:?}: the file is damaged");
             return Err(meta.error("tensor_crc32", reason));
         }
-        Ok(SavedModel {
+        let model = SavedModel {
             network,
             config,
             scaler,
             classes,
             record,
-        })
+        };
+        if !checkpoint {
+            return Ok((model, None));
+        }
+        let state = meta.get("checkpoint")?.to_string();
+        let resume = views
+            .into_iter()
+            .filter(|(n, _)| n.starts_with(RESUME_PREFIX))
+            .map(|(n, v)| (n, v.dtype(), v.shape().to_vec(), v.data().to_vec()))
+            .collect();
+        Ok((model, Some((state, resume))))
     }
 }
+
+/// A tensor as the file holds it: name, dtype, shape and little-endian bytes.
+pub(crate) type RawTensor = (String, StDtype, Vec<usize>, Vec<u8>);
+
+/// What a checkpoint holds besides its model: the `checkpoint` metadata value and the
+/// `resume.` tensors.
+pub(crate) type CheckpointParts = (String, Vec<RawTensor>);
+
+/// The prefix of a checkpoint's own tensors, which are not the model's.
+pub(crate) const RESUME_PREFIX: &str = "resume.";
 
 /// The same safetensors file with its JSON header's keys in sorted order: the writer
 /// takes the metadata as a hash map, whose order changes from run to run.
@@ -304,28 +367,47 @@ fn json<V: serde::Serialize + ?Sized>(value: &V) -> String {
 
 /// The tensors as `(name, shape, little-endian bytes)`.
 fn encode_tensors<T: Float>(network: &Network<T>) -> Vec<(String, Vec<usize>, Vec<u8>)> {
-    let bytes = |values: &[T]| -> Vec<u8> {
-        match T::NAME {
-            "f32" => values
-                .iter()
-                .flat_map(|v| (v.to_f64() as f32).to_le_bytes())
-                .collect(),
-            _ => values
-                .iter()
-                .flat_map(|v| v.to_f64().to_le_bytes())
-                .collect(),
-        }
-    };
     let tensors = network.tensors();
     tensors
         .into_iter()
-        .map(|(name, shape, values)| (name, shape, bytes(values)))
+        .map(|(name, shape, values)| (name, shape, encode(values)))
         .collect()
+}
+
+/// Values as little-endian bytes of their own float type.
+pub(crate) fn encode<T: Float>(values: &[T]) -> Vec<u8> {
+    match T::NAME {
+        "f32" => values
+            .iter()
+            .flat_map(|v| (v.to_f64() as f32).to_le_bytes())
+            .collect(),
+        _ => values
+            .iter()
+            .flat_map(|v| v.to_f64().to_le_bytes())
+            .collect(),
+    }
+}
+
+/// Little-endian bytes of `dtype` (`F32` or `F64`) as values; `None` for another dtype.
+pub(crate) fn decode<T: Float>(dtype: StDtype, data: &[u8]) -> Option<Vec<T>> {
+    match dtype {
+        StDtype::F32 => Some(
+            data.chunks_exact(4)
+                .map(|b| T::from_f64(f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))))
+                .collect(),
+        ),
+        StDtype::F64 => Some(
+            data.chunks_exact(8)
+                .map(|b| T::from_f64(f64::from_le_bytes(b.try_into().expect("8 bytes"))))
+                .collect(),
+        ),
+        _ => None,
+    }
 }
 
 /// Writes `bytes` to a temporary file in `path`'s folder, syncs it and renames it over
 /// `path`; the folder is synced too where the system allows it.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let Some(name) = path.file_name() else {
         return Err(Error::InvalidSetting {
             name: "output",
@@ -437,6 +519,8 @@ struct TensorStore<'a> {
     path: &'a Path,
     tensors: &'a SafeTensors<'a>,
     dtype: Dtype,
+    /// The prefix of tensors that are not the model's (a checkpoint's), or "" for none.
+    skipped: &'static str,
 }
 
 impl TensorStore<'_> {
@@ -483,6 +567,7 @@ impl TensorStore<'_> {
             }
         }
         let mut names = self.tensors.names();
+        names.retain(|n| self.skipped.is_empty() || !n.starts_with(self.skipped));
         names.sort_unstable();
         if let Some(extra) = names
             .iter()
@@ -500,17 +585,11 @@ impl TensorStore<'_> {
             .tensors
             .tensor(name)
             .map_err(|e| self.error(name, e.to_string()))?;
-        let data = view.data();
-        Ok(match self.dtype {
-            Dtype::F32 => data
-                .chunks_exact(4)
-                .map(|b| T::from_f64(f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))))
-                .collect(),
-            Dtype::F64 => data
-                .chunks_exact(8)
-                .map(|b| T::from_f64(f64::from_le_bytes(b.try_into().expect("8 bytes"))))
-                .collect(),
-        })
+        let st_dtype = match self.dtype {
+            Dtype::F32 => StDtype::F32,
+            Dtype::F64 => StDtype::F64,
+        };
+        Ok(decode(st_dtype, view.data()).expect("a float dtype"))
     }
 
     fn matrix<T: Float>(&self, name: &str, rows: usize, cols: usize) -> Result<Matrix<T>> {

@@ -24,9 +24,11 @@ use crate::error::Result;
 use crate::record::TrainingRecord;
 use crate::record::{EpochRecord, FinetuneRecord, Observer, Phase, PretrainRecord};
 use layerwise_data::Dataset;
-use layerwise_layers::{DenoisingAutoencoder, HiddenLayer, Rbm};
+use layerwise_layers::{DenoisingAutoencoder, HiddenLayer, LogisticRegression, Rbm};
 use layerwise_linalg::{Float, Matrix};
-use layerwise_models::{Classifier, Dbn, FinetuneEpoch, Mlp, PretrainEpoch, Sda};
+use layerwise_models::{
+    At, Classifier, Dbn, FinetuneEpoch, Interruptible, Mlp, Pause, PretrainEpoch, Sda,
+};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
@@ -233,21 +235,107 @@ pub fn train<T: Float, R: Rng + ?Sized>(
     rng: &mut R,
     observer: &mut dyn Observer,
 ) -> Result<(Network<T>, TrainingRecord)> {
+    let data = (train, validation);
+    match train_from(
+        kind,
+        config,
+        data,
+        rng,
+        observer,
+        (Start::Fresh, &mut |_| false),
+    )? {
+        Trained::Finished(network, record) => Ok((network, record)),
+        Trained::Paused { .. } => unreachable!("a run that is never asked to stop"),
+    }
+}
+
+/// Where [`train_from`] starts.
+// made once per run or pause, so the variants' sizes do not matter
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq)]
+pub enum Start<T> {
+    /// A new model, drawn from the generator.
+    Fresh,
+    /// A partly trained model (of the kind being trained: an `rbm` is its RBM, not the
+    /// one-layer DBN it is trained as), where its training stopped, and what training
+    /// recorded until then.
+    Resume {
+        /// The parameters so far.
+        network: Network<T>,
+        /// Where the training loop stopped.
+        pause: Pause<T>,
+        /// The epochs trained so far.
+        record: TrainingRecord,
+    },
+}
+
+/// How [`train_from`] ended.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq)]
+pub enum Trained<T> {
+    /// Every epoch is trained.
+    Finished(Network<T>, TrainingRecord),
+    /// Training stopped where it was asked to; [`Start::Resume`] with these carries on.
+    Paused {
+        /// The parameters so far.
+        network: Network<T>,
+        /// Where the training loop stopped.
+        pause: Pause<T>,
+        /// The epochs trained so far, those of earlier calls included.
+        record: TrainingRecord,
+    },
+}
+
+/// [`train`] that starts afresh or from where an earlier call stopped, and that `stop` can
+/// stop after any minibatch or epoch (see [`layerwise_models::Interruptible`]). Resumed
+/// with the same configuration, data and generator state, it trains the bits an
+/// uninterrupted run trains.
+///
+/// # Errors
+/// Those of [`train`]; [`crate::Error::Model`] for a pause that does not fit, and
+/// [`crate::Error::NotResumable`] for a network of another kind than `kind`.
+pub fn train_from<T: Float, R: Rng + ?Sized>(
+    kind: ModelKind,
+    config: &TrainConfig,
+    (train, validation): (&Dataset<T>, Option<&Dataset<T>>),
+    rng: &mut R,
+    observer: &mut dyn Observer,
+    (start, stop): (Start<T>, &mut dyn FnMut(At) -> bool),
+) -> Result<Trained<T>> {
     let started = Instant::now();
+    let (network, from, done) = match start {
+        Start::Fresh => (None, None, None),
+        Start::Resume {
+            network,
+            pause,
+            record,
+        } => {
+            if network.kind() != kind {
+                return Err(crate::Error::NotResumable {
+                    kind: kind.name(),
+                    found: network.kind().name(),
+                });
+            }
+            (Some(network), Some(pause), Some(record))
+        }
+    };
+    let (pretrain, finetune) = done.map_or((Vec::new(), Vec::new()), |r| (r.pretrain, r.finetune));
     let mut run = Run {
         config,
         train,
         validation,
         rng,
         observer,
-        pretrain: Vec::new(),
-        finetune: Vec::new(),
+        pretrain,
+        finetune,
+        from,
+        stop,
     };
-    let network = match kind {
-        ModelKind::Dbn | ModelKind::Rbm => run.dbn(kind == ModelKind::Rbm)?,
-        ModelKind::Sda | ModelKind::Da => run.sda(kind == ModelKind::Da)?,
-        ModelKind::Mlp => Network::Mlp(run.mlp()?),
-        ModelKind::Logistic => Network::Logistic(run.mlp()?),
+    let outcome = match kind {
+        ModelKind::Dbn | ModelKind::Rbm => run.dbn(kind == ModelKind::Rbm, network)?,
+        ModelKind::Sda | ModelKind::Da => run.sda(kind == ModelKind::Da, network)?,
+        ModelKind::Mlp => run.mlp(network, Network::Mlp)?,
+        ModelKind::Logistic => run.mlp(network, Network::Logistic)?,
     };
     let record = TrainingRecord {
         n_train: train.n_samples(),
@@ -256,8 +344,18 @@ pub fn train<T: Float, R: Rng + ?Sized>(
         finetune: run.finetune,
         seconds: Some(started.elapsed().as_secs_f64()),
     };
-    Ok((network, record))
+    Ok(match outcome {
+        (network, None) => Trained::Finished(network, record),
+        (network, Some(pause)) => Trained::Paused {
+            network,
+            pause,
+            record,
+        },
+    })
 }
+
+/// A network, and where its training stopped if it did.
+type Outcome<T> = (Network<T>, Option<Pause<T>>);
 
 /// One training run: what every kind's training needs, and what it records.
 struct Run<'a, T, R: ?Sized> {
@@ -268,6 +366,9 @@ struct Run<'a, T, R: ?Sized> {
     observer: &'a mut dyn Observer,
     pretrain: Vec<PretrainRecord>,
     finetune: Vec<FinetuneRecord>,
+    /// Where to carry on, when resuming.
+    from: Option<Pause<T>>,
+    stop: &'a mut dyn FnMut(At) -> bool,
 }
 
 impl<T: Float, R: Rng + ?Sized> Run<'_, T, R> {
@@ -282,88 +383,182 @@ impl<T: Float, R: Rng + ?Sized> Run<'_, T, R> {
         (self.train.n_features(), n_classes)
     }
 
-    /// A DBN, pretrained then fine-tuned; or, for `lone_layer`, its one pretrained RBM.
-    fn dbn(&mut self, lone_layer: bool) -> Result<Network<T>> {
-        let (n_inputs, n_classes) = self.shape(lone_layer);
-        let mut dbn = Dbn::new(n_inputs, n_classes, &self.config.dbn(), self.rng)?;
-        let (x, layers, epochs) = (
-            self.train.features(),
-            self.config.hidden().len(),
-            self.config.pretrain.epochs,
-        );
-        let rng = &mut *self.rng;
-        self.pretrain =
-            observe_pretrain(self.observer, layers, epochs, |cb| dbn.pretrain(x, rng, cb))?;
-        if lone_layer {
-            return Ok(Network::Rbm(dbn.into_parts().0.remove(0)));
+    /// The pause to resume pretraining from and the one to resume fine-tuning from (at
+    /// most one of them is set).
+    fn pauses(&mut self) -> (Option<Pause<T>>, Option<Pause<T>>) {
+        match self.from.take() {
+            Some(p) if p.layer.is_none() => (None, Some(p)),
+            p => (p, None),
         }
-        let (train, validation) = (self.train, self.validation);
-        self.finetune = observe_finetune(self.observer, self.config.finetune.epochs, |cb| {
-            dbn.finetune(train, validation, rng, cb)
+    }
+
+    /// A DBN, pretrained then fine-tuned; or, for `lone_layer`, its one pretrained RBM.
+    fn dbn(&mut self, lone_layer: bool, resumed: Option<Network<T>>) -> Result<Outcome<T>> {
+        let (n_inputs, n_classes) = self.shape(lone_layer);
+        let config = self.config.dbn();
+        let mut dbn = match resumed {
+            None => Dbn::new(n_inputs, n_classes, &config, self.rng)?,
+            Some(Network::Dbn(dbn)) => dbn,
+            // the untrained top layer of a lone RBM is zero, as `Dbn::new` makes it
+            Some(Network::Rbm(rbm)) => {
+                let top = LogisticRegression::new(rbm.n_hidden(), 2)
+                    .map_err(layerwise_models::Error::from)?;
+                Dbn::from_parts(vec![rbm], top, &config)?
+            }
+            Some(_) => unreachable!("train_from checks the kind"),
+        };
+        let (pretrain_from, finetune_from) = self.pauses();
+        let lone = |dbn: Dbn<T>| Network::Rbm(dbn.into_parts().0.remove(0));
+        if finetune_from.is_none() {
+            let x = self.train.features();
+            let layers = (
+                pretrain_from.as_ref().and_then(|p| p.layer),
+                self.config.hidden().len(),
+            );
+            let (rng, epochs) = (&mut *self.rng, self.config.pretrain.epochs);
+            let run = Interruptible {
+                from: pretrain_from,
+                stop: &mut *self.stop,
+            };
+            let records = &mut self.pretrain;
+            let paused = observe_pretrain(self.observer, layers, epochs, records, |cb| {
+                dbn.pretrain_interruptible(x, None, run, rng, cb)
+            })?;
+            if let Some(pause) = paused {
+                let network = if lone_layer {
+                    lone(dbn)
+                } else {
+                    Network::Dbn(dbn)
+                };
+                return Ok((network, Some(pause)));
+            }
+        }
+        if lone_layer {
+            return Ok((lone(dbn), None));
+        }
+        let (train, validation, rng) = (self.train, self.validation, &mut *self.rng);
+        let run = Interruptible {
+            from: finetune_from,
+            stop: &mut *self.stop,
+        };
+        let (observer, epochs) = (&mut *self.observer, self.config.finetune.epochs);
+        let paused = observe_finetune(observer, epochs, &mut self.finetune, |cb| {
+            dbn.finetune_interruptible(train, validation, run, rng, cb)
         })?;
-        Ok(Network::Dbn(dbn))
+        Ok((Network::Dbn(dbn), paused))
     }
 
     /// An SDA, pretrained (monitored if configured) then fine-tuned; or, for `lone_layer`,
     /// its one pretrained dA.
-    fn sda(&mut self, lone_layer: bool) -> Result<Network<T>> {
+    fn sda(&mut self, lone_layer: bool, resumed: Option<Network<T>>) -> Result<Outcome<T>> {
         let (n_inputs, n_classes) = self.shape(lone_layer);
-        let mut sda = Sda::new(n_inputs, n_classes, &self.config.sda(), self.rng)?;
-        let (x, layers, epochs) = (
-            self.train.features(),
-            self.config.hidden().len(),
-            self.config.pretrain.epochs,
-        );
-        let v = self.validation.map(Dataset::features);
-        let monitor = self.config.pretrain.monitor;
-        let rng = &mut *self.rng;
-        self.pretrain = observe_pretrain(self.observer, layers, epochs, |cb| match monitor {
-            true => sda.pretrain_monitored(x, v, rng, cb),
-            false => sda.pretrain(x, rng, cb),
-        })?;
-        if lone_layer {
-            return Ok(Network::Da(sda.into_parts().0.remove(0)));
+        let config = self.config.sda();
+        let mut sda = match resumed {
+            None => Sda::new(n_inputs, n_classes, &config, self.rng)?,
+            Some(Network::Sda(sda)) => sda,
+            // the untrained top layer of a lone dA is zero, as `Sda::new` makes it
+            Some(Network::Da(da)) => {
+                let top = LogisticRegression::new(da.n_hidden(), 2)
+                    .map_err(layerwise_models::Error::from)?;
+                Sda::from_parts(vec![da], top, &config)?
+            }
+            Some(_) => unreachable!("train_from checks the kind"),
+        };
+        let (pretrain_from, finetune_from) = self.pauses();
+        let lone = |sda: Sda<T>| Network::Da(sda.into_parts().0.remove(0));
+        if finetune_from.is_none() {
+            let x = (
+                self.train.features(),
+                self.validation.map(Dataset::features),
+            );
+            let layers = (
+                pretrain_from.as_ref().and_then(|p| p.layer),
+                self.config.hidden().len(),
+            );
+            let (monitor, epochs) = (self.config.pretrain.monitor, self.config.pretrain.epochs);
+            let rng = &mut *self.rng;
+            let run = Interruptible {
+                from: pretrain_from,
+                stop: &mut *self.stop,
+            };
+            let records = &mut self.pretrain;
+            let paused = observe_pretrain(self.observer, layers, epochs, records, |cb| {
+                sda.pretrain_interruptible(x, monitor, run, rng, cb)
+            })?;
+            if let Some(pause) = paused {
+                let network = if lone_layer {
+                    lone(sda)
+                } else {
+                    Network::Sda(sda)
+                };
+                return Ok((network, Some(pause)));
+            }
         }
-        let (train, validation) = (self.train, self.validation);
-        self.finetune = observe_finetune(self.observer, self.config.finetune.epochs, |cb| {
-            sda.finetune(train, validation, rng, cb)
+        if lone_layer {
+            return Ok((lone(sda), None));
+        }
+        let (train, validation, rng) = (self.train, self.validation, &mut *self.rng);
+        let run = Interruptible {
+            from: finetune_from,
+            stop: &mut *self.stop,
+        };
+        let (observer, epochs) = (&mut *self.observer, self.config.finetune.epochs);
+        let paused = observe_finetune(observer, epochs, &mut self.finetune, |cb| {
+            sda.finetune_interruptible(train, validation, run, rng, cb)
         })?;
-        Ok(Network::Sda(sda))
+        Ok((Network::Sda(sda), paused))
     }
 
-    /// A randomly initialised MLP (no hidden layers for `logistic`), trained.
-    fn mlp(&mut self) -> Result<Mlp<T>> {
+    /// A randomly initialised MLP (no hidden layers for `logistic`), trained, and wrapped
+    /// as its kind.
+    fn mlp(
+        &mut self,
+        resumed: Option<Network<T>>,
+        wrap: fn(Mlp<T>) -> Network<T>,
+    ) -> Result<Outcome<T>> {
         let (n_inputs, n_classes) = self.shape(false);
-        let mut mlp = Mlp::new(n_inputs, n_classes, &self.config.mlp(), self.rng)?;
+        let mut mlp = match resumed {
+            None => Mlp::new(n_inputs, n_classes, &self.config.mlp(), self.rng)?,
+            Some(Network::Mlp(m) | Network::Logistic(m)) => m,
+            Some(_) => unreachable!("train_from checks the kind"),
+        };
+        let (_, from) = self.pauses();
         let (train, validation, rng) = (self.train, self.validation, &mut *self.rng);
-        self.finetune = observe_finetune(self.observer, self.config.finetune.epochs, |cb| {
-            mlp.train(train, validation, rng, cb)
+        let run = Interruptible {
+            from,
+            stop: &mut *self.stop,
+        };
+        let (observer, epochs) = (&mut *self.observer, self.config.finetune.epochs);
+        let paused = observe_finetune(observer, epochs, &mut self.finetune, |cb| {
+            mlp.train_interruptible(train, validation, run, rng, cb)
         })?;
-        Ok(mlp)
+        Ok((wrap(mlp), paused))
     }
 }
 
-/// Runs a pretraining, timing each epoch and telling the observer.
-fn observe_pretrain<F>(
+/// Runs a pretraining (from layer `first`, 0 when `None`, of `n_layers`), timing each
+/// epoch, telling the observer and adding each epoch's record to `records`.
+fn observe_pretrain<F, V>(
     observer: &mut dyn Observer,
-    n_layers: usize,
+    (first, n_layers): (Option<usize>, usize),
     epochs: usize,
+    records: &mut Vec<PretrainRecord>,
     run: F,
-) -> Result<Vec<PretrainRecord>>
+) -> Result<V>
 where
-    F: FnOnce(&mut dyn FnMut(&PretrainEpoch)) -> layerwise_models::Result<Vec<PretrainEpoch>>,
+    F: FnOnce(&mut dyn FnMut(&PretrainEpoch)) -> layerwise_models::Result<V>,
 {
     let phase = |layer| Phase::Pretrain {
         layer,
         n_layers,
         epochs,
     };
-    if epochs > 0 && n_layers > 0 {
-        observer.phase_started(phase(0));
+    let first = first.unwrap_or(0);
+    if epochs > 0 && first < n_layers {
+        observer.phase_started(phase(first));
     }
-    let mut records = Vec::new();
     let mut last = Instant::now();
-    run(&mut |e: &PretrainEpoch| {
+    let out = run(&mut |e: &PretrainEpoch| {
         let record = PretrainRecord::new(e, last.elapsed().as_secs_f64());
         observer.epoch(&EpochRecord::Pretrain(record.clone()));
         records.push(record);
@@ -372,30 +567,31 @@ where
         }
         last = Instant::now();
     })?;
-    Ok(records)
+    Ok(out)
 }
 
-/// Runs a supervised training, timing each epoch and telling the observer.
-fn observe_finetune<F>(
+/// Runs a supervised training, timing each epoch, telling the observer and adding each
+/// epoch's record to `records`.
+fn observe_finetune<F, V>(
     observer: &mut dyn Observer,
     epochs: usize,
+    records: &mut Vec<FinetuneRecord>,
     run: F,
-) -> Result<Vec<FinetuneRecord>>
+) -> Result<V>
 where
-    F: FnOnce(&mut dyn FnMut(&FinetuneEpoch)) -> layerwise_models::Result<Vec<FinetuneEpoch>>,
+    F: FnOnce(&mut dyn FnMut(&FinetuneEpoch)) -> layerwise_models::Result<V>,
 {
     if epochs > 0 {
         observer.phase_started(Phase::Finetune { epochs });
     }
-    let mut records = Vec::new();
     let mut last = Instant::now();
-    run(&mut |e: &FinetuneEpoch| {
+    let out = run(&mut |e: &FinetuneEpoch| {
         let record = FinetuneRecord::new(e, last.elapsed().as_secs_f64());
         observer.epoch(&EpochRecord::Finetune(record.clone()));
         records.push(record);
         last = Instant::now();
     })?;
-    Ok(records)
+    Ok(out)
 }
 
 /// Class probabilities of a classifier, `(n_samples, n_inputs) → (n_samples, n_classes)`.

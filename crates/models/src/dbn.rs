@@ -15,8 +15,8 @@ use crate::config::{
 };
 use crate::error::Result;
 use crate::history::{FinetuneEpoch, PretrainEpoch};
-use crate::stack::Pretrainable;
 use crate::resume::{self, Interruptible, Pause};
+use crate::stack::Pretrainable;
 use crate::stack::{self, build_stack, check_features, pretrain_interruptible, Monitor};
 use layerwise_data::Dataset;
 use layerwise_layers::{
@@ -226,7 +226,8 @@ impl<T: Float> Dbn<T> {
         R: Rng + ?Sized,
         F: FnMut(&PretrainEpoch),
     {
-        let run = |run: Interruptible<'_, T>| self.pretrain_run(x, validation, run, rng, &mut on_epoch);
+        let run =
+            |run: Interruptible<'_, T>| self.pretrain_run(x, validation, run, rng, &mut on_epoch);
         Interruptible::never(run).map(|(history, _)| history)
     }
 
@@ -297,7 +298,9 @@ impl<T: Float> Dbn<T> {
         F: FnMut(&FinetuneEpoch),
     {
         let (mut net, cfg) = self.classifier();
-        let run = |run: Interruptible<'_, T>| net.finetune((train, validation), cfg, run, rng, &mut on_epoch);
+        let run = |run: Interruptible<'_, T>| {
+            net.finetune((train, validation), cfg, run, rng, &mut on_epoch)
+        };
         Interruptible::never(run).map(|(history, _)| history)
     }
 

@@ -136,7 +136,10 @@ impl fmt::Display for Error {
                 )
             }
             Error::BadPause { field, reason } => {
-                write!(f, "cannot resume training: its {field} does not fit: {reason}")
+                write!(
+                    f,
+                    "cannot resume training: its {field} does not fit: {reason}"
+                )
             }
         }
     }

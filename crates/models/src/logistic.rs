@@ -74,7 +74,9 @@ impl<T: Float> Logistic<T> {
         F: FnMut(&FinetuneEpoch),
     {
         let (mut net, cfg) = self.classifier();
-        let run = |run: Interruptible<'_, T>| net.finetune((train, validation), cfg, run, rng, &mut on_epoch);
+        let run = |run: Interruptible<'_, T>| {
+            net.finetune((train, validation), cfg, run, rng, &mut on_epoch)
+        };
         Interruptible::never(run).map(|(history, _)| history)
     }
 

@@ -134,10 +134,7 @@ pub(crate) fn check_progress<T>(pause: &Pause<T>, n_rows: usize) -> Result<()> {
         return Ok(());
     }
     if pause.order.len() != n_rows {
-        let reason = format!(
-            "{} rows, the training data has {n_rows}",
-            pause.order.len()
-        );
+        let reason = format!("{} rows, the training data has {n_rows}", pause.order.len());
         return Err(bad("order", reason));
     }
     let mut seen = vec![false; n_rows];

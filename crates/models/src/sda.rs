@@ -15,8 +15,8 @@ use crate::config::{check_shape, CheckedFinetune, Propagation, SdaConfig};
 use crate::error::{Error, Result};
 use crate::history::{FinetuneEpoch, PretrainEpoch};
 use crate::resume::{Interruptible, Pause};
-use crate::stack::{self, build_stack, check_features, pretrain_interruptible, Monitor};
 use crate::stack::Pretrainable;
+use crate::stack::{self, build_stack, check_features, pretrain_interruptible, Monitor};
 use layerwise_data::Dataset;
 use layerwise_layers::{
     DaParams, DaWorkspace, DenoisingAutoencoder, HiddenLayer, LogisticRegression,
@@ -141,7 +141,9 @@ impl<T: Float> Sda<T> {
         R: Rng + ?Sized,
         F: FnMut(&PretrainEpoch),
     {
-        let run = |run: Interruptible<'_, T>| self.pretrain_run((x, None), Monitor::Off, run, rng, &mut on_epoch);
+        let run = |run: Interruptible<'_, T>| {
+            self.pretrain_run((x, None), Monitor::Off, run, rng, &mut on_epoch)
+        };
         Interruptible::never(run).map(|(history, _)| history)
     }
 
@@ -169,7 +171,9 @@ impl<T: Float> Sda<T> {
         F: FnMut(&PretrainEpoch),
     {
         let monitor = Monitor::Reconstruction;
-        let run = |run: Interruptible<'_, T>| self.pretrain_run((x, validation), monitor, run, rng, &mut on_epoch);
+        let run = |run: Interruptible<'_, T>| {
+            self.pretrain_run((x, validation), monitor, run, rng, &mut on_epoch)
+        };
         Interruptible::never(run).map(|(history, _)| history)
     }
 
@@ -249,7 +253,9 @@ impl<T: Float> Sda<T> {
         F: FnMut(&FinetuneEpoch),
     {
         let (mut net, cfg) = self.classifier();
-        let run = |run: Interruptible<'_, T>| net.finetune((train, validation), cfg, run, rng, &mut on_epoch);
+        let run = |run: Interruptible<'_, T>| {
+            net.finetune((train, validation), cfg, run, rng, &mut on_epoch)
+        };
         Interruptible::never(run).map(|(history, _)| history)
     }
 

@@ -290,8 +290,11 @@ fn check_pretrain_pause<T>(
 /// `Err` when the rows done do not end a minibatch of `batch_size` rows.
 fn check_batches<T>(pause: &Pause<T>, batch_size: usize) -> Result<()> {
     let n = pause.order.len();
-    if pause.rows_done % batch_size.max(1) != 0 && pause.rows_done != n {
-        let reason = format!("{} rows: not whole minibatches of {batch_size}", pause.rows_done);
+    if !pause.rows_done.is_multiple_of(batch_size.max(1)) && pause.rows_done != n {
+        let reason = format!(
+            "{} rows: not whole minibatches of {batch_size}",
+            pause.rows_done
+        );
         return Err(bad("rows_done", reason));
     }
     Ok(())
@@ -892,7 +895,9 @@ impl<T: Float> Classifier<'_, T> {
                 pause
                     .tensors
                     .push((format!("velocity.{i}.weight"), v.weights.clone()));
-                pause.tensors.push((format!("velocity.{i}.bias"), row(&v.bias)));
+                pause
+                    .tensors
+                    .push((format!("velocity.{i}.bias"), row(&v.bias)));
             }
         }
         if let Some(snapshot) = &best.snapshot {
@@ -938,7 +943,9 @@ impl<T: Float> Classifier<'_, T> {
             let (rows, cols) = (v.weights.rows(), v.weights.cols());
             if rows > 0 {
                 v.weights = take(format!("velocity.{i}.weight"), rows, cols)?;
-                v.bias = take(format!("velocity.{i}.bias"), 1, rows)?.as_slice().to_vec();
+                v.bias = take(format!("velocity.{i}.bias"), 1, rows)?
+                    .as_slice()
+                    .to_vec();
             }
         }
         if cfg.early_stopping.is_some() && best.epoch.is_some() {

@@ -145,14 +145,16 @@ fn dbn_interrupted(mode: FinetuneMode, when: When) -> (Dbn<f64>, Records, usize)
     let pretrain = |m: &mut Dbn<f64>, run: Interruptible<'_, f64>, rng: &mut ChaCha8Rng| {
         let on_epoch = |e: &PretrainEpoch| pre.push(e.clone());
         let x = &data.pretrain;
-        m.pretrain_interruptible(x, held_out, run, rng, on_epoch).unwrap()
+        m.pretrain_interruptible(x, held_out, run, rng, on_epoch)
+            .unwrap()
     };
     let mut stops = interrupted(&mut dbn, &mut rng, when, pretrain);
     let validation = Some(&data.test);
     let finetune = |m: &mut Dbn<f64>, run: Interruptible<'_, f64>, rng: &mut ChaCha8Rng| {
         let on_epoch = |e: &FinetuneEpoch| fine.push(e.clone());
         let train = &data.train;
-        m.finetune_interruptible(train, validation, run, rng, on_epoch).unwrap()
+        m.finetune_interruptible(train, validation, run, rng, on_epoch)
+            .unwrap()
     };
     stops += interrupted(&mut dbn, &mut rng, when, finetune);
     (dbn, (pre, fine), stops)
@@ -256,7 +258,9 @@ fn mlp_pause(data: &BookData<f64>, stops_after: usize) -> (Mlp<f64>, Pause<f64>)
 fn an_mlp_stopped_and_resumed_trains_the_same_bits() {
     let data = data();
     let (mut straight, mut rng) = mlp_and_rng();
-    straight.train(&data.train, Some(&data.test), &mut rng, |_| {}).unwrap();
+    straight
+        .train(&data.train, Some(&data.test), &mut rng, |_| {})
+        .unwrap();
     let (mut mlp, mut rng) = mlp_and_rng();
     let train = |m: &mut Mlp<f64>, run: Interruptible<'_, f64>, rng: &mut ChaCha8Rng| {
         m.train_interruptible(&data.train, Some(&data.test), run, rng, |_| {})
@@ -308,7 +312,9 @@ fn a_pause_that_does_not_fit_is_refused_and_names_what() {
     assert_eq!(field(resume(late)).0, "epoch");
 
     let mut no_velocity = pause.clone();
-    no_velocity.tensors.retain(|(n, _)| n != "velocity.0.weight");
+    no_velocity
+        .tensors
+        .retain(|(n, _)| n != "velocity.0.weight");
     let (name, reason) = field(resume(no_velocity));
     assert_eq!(name, "tensors");
     assert!(reason.contains("velocity.0.weight is missing"), "{reason}");
@@ -320,7 +326,11 @@ fn a_pause_that_does_not_fit_is_refused_and_names_what() {
     assert!(reason.contains("chains is not part"), "{reason}");
 
     let mut misshapen = pause.clone();
-    let (_, w) = misshapen.tensors.iter_mut().find(|(n, _)| n == "velocity.0.bias").unwrap();
+    let (_, w) = misshapen
+        .tensors
+        .iter_mut()
+        .find(|(n, _)| n == "velocity.0.bias")
+        .unwrap();
     *w = layerwise_linalg::Matrix::zeros(1, 3);
     let (_, reason) = field(resume(misshapen));
     assert!(reason.contains("velocity.0.bias is 1 × 3"), "{reason}");

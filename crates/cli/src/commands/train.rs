@@ -5,12 +5,14 @@ use super::CsvArgs;
 use crate::progress::{Display, Progress};
 use anyhow::Context;
 use clap::Args;
+use layerwise_cli::checkpoint::{data_checksum, AnyPause, Checkpoint};
 use layerwise_cli::config::{
     DataFormat, DatasetName, DecoderArg, Dtype, FinetuneModeArg, LossArg, ModelKind, NoiseArg,
     PropagationArg, Schedule, TrainConfig, VisibleArg,
 };
 use layerwise_cli::model_file::SavedModel;
 use layerwise_cli::network::{self, AnyNetwork, Network};
+use layerwise_cli::network::{Start, Trained};
 use layerwise_cli::picture::{idx_image_shape, ImageShape};
 use layerwise_cli::record::TrainingRecord;
 use layerwise_cli::scaling::{Scaler, ScalingSpec};
@@ -18,8 +20,30 @@ use layerwise_cli::table::{Classes, Source, Table};
 use layerwise_cli::Error;
 use layerwise_data::{Dataset, MnistSplit};
 use layerwise_linalg::Float;
+use layerwise_models::{At, Pause};
 use rand::SeedableRng;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Training stopped by Ctrl-C, its checkpoint written: `main` exits with 130.
+#[derive(Debug)]
+pub struct Interrupted {
+    /// Where the checkpoint is.
+    pub checkpoint: PathBuf,
+}
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let path = self.checkpoint.display();
+        write!(
+            f,
+            "interrupted: checkpoint written to {path}; carry on with \
+             `layerwise train --resume {path}`"
+        )
+    }
+}
+
+impl std::error::Error for Interrupted {}
 
 /// Train a model and save it with its configuration, scaling, classes and metrics.
 ///
@@ -27,9 +51,9 @@ use std::path::PathBuf;
 /// seed, data and settings give the same weights bit for bit, whatever the thread count.
 #[derive(Args, Debug)]
 pub struct TrainArgs {
-    /// What to train
-    #[arg(value_enum)]
-    pub kind: ModelKind,
+    /// What to train (with --resume: the checkpoint's kind)
+    #[arg(value_enum, required_unless_present = "resume")]
+    pub kind: Option<ModelKind>,
 
     /// A TOML file of settings (the keys `layerwise inspect` prints); flags override it
     #[arg(long, value_name = "FILE")]
@@ -42,6 +66,25 @@ pub struct TrainArgs {
     /// Print the resolved configuration as TOML and stop, training nothing
     #[arg(long)]
     pub print_config: bool,
+
+    /// Write a checkpoint every N epochs (of each layer's pretraining, and of fine-tuning)
+    #[arg(long, value_name = "N", help_heading = "Checkpoints")]
+    pub checkpoint_every: Option<usize>,
+
+    /// Where checkpoints go; Ctrl-C writes one there too [default: the output's name with
+    /// .ckpt added]
+    #[arg(long, value_name = "FILE", help_heading = "Checkpoints")]
+    pub checkpoint: Option<PathBuf>,
+
+    /// Carry on the training a checkpoint holds, with its settings and data; the saved
+    /// model is the one the uninterrupted run would have saved, bit for bit
+    #[arg(
+        long,
+        value_name = "CHECKPOINT",
+        conflicts_with_all = ["config", "print_config"],
+        help_heading = "Checkpoints"
+    )]
+    pub resume: Option<PathBuf>,
 
     /// Show no progress
     #[arg(short, long)]
@@ -413,14 +456,39 @@ fn some<V: Clone>(field: &mut Option<V>, flag: &Option<V>) {
     }
 }
 
+impl TrainArgs {
+    /// `true` when a flag sets a training setting (anything `apply` changes).
+    fn sets_something(&self) -> bool {
+        let mut config = TrainConfig::default();
+        self.apply(&mut config);
+        config != TrainConfig::default()
+    }
+
+    /// Where checkpoints are written.
+    fn checkpoint_path(&self) -> PathBuf {
+        self.checkpoint.clone().unwrap_or_else(|| {
+            let mut name = self.output.clone().into_os_string();
+            name.push(".ckpt");
+            PathBuf::from(name)
+        })
+    }
+}
+
 /// Runs `layerwise train`.
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
+    if args.checkpoint_every == Some(0) {
+        anyhow::bail!("--checkpoint-every 0: expected a number of epochs, at least 1");
+    }
+    if let Some(path) = &args.resume {
+        return resume(args, path);
+    }
+    let kind = args.kind.expect("clap requires a kind without --resume");
     let mut config = match &args.config {
         Some(path) => TrainConfig::from_toml_file(path)?,
         None => TrainConfig::default(),
     };
     args.apply(&mut config);
-    let mut config = config.resolve(args.kind)?;
+    let mut config = config.resolve(kind)?;
     let source = training_source(&config);
     let scaling = match source.is_idx() {
         true => ScalingSpec::Divide(255.0),
@@ -433,9 +501,92 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     match config.dtype {
-        Dtype::F32 => train_typed::<f32>(args, config, &source),
-        Dtype::F64 => train_typed::<f64>(args, config, &source),
+        Dtype::F32 => train_typed::<f32>(args, (kind, config), &source, None),
+        Dtype::F64 => train_typed::<f64>(args, (kind, config), &source, None),
     }
+}
+
+/// `layerwise train --resume CHECKPOINT`: the checkpoint's settings and data, its network
+/// and generator, carried on.
+fn resume(args: &TrainArgs, path: &std::path::Path) -> anyhow::Result<()> {
+    if args.sets_something() {
+        anyhow::bail!(
+            "--resume continues with the checkpoint's own settings and data: give it only \
+             -o, --checkpoint, --checkpoint-every, --quiet, --log-json, --plot"
+        );
+    }
+    let checkpoint = Checkpoint::load(path)?;
+    let kind = checkpoint.model.kind();
+    if let Some(asked) = args.kind.filter(|&k| k != kind) {
+        anyhow::bail!(
+            "{}: the checkpoint trains a {kind}, not a {asked}",
+            path.display()
+        );
+    }
+    let config = checkpoint.model.config.clone();
+    let source = training_source(&config);
+    match checkpoint.model.dtype() {
+        Dtype::F32 => train_typed::<f32>(args, (kind, config), &source, Some(checkpoint)),
+        Dtype::F64 => train_typed::<f64>(args, (kind, config), &source, Some(checkpoint)),
+    }
+}
+
+/// The float types a network and a pause can be taken out of their `Any` forms as.
+trait Typed: Float {
+    fn network(network: AnyNetwork) -> Option<Network<Self>>;
+    fn pause(pause: AnyPause) -> Option<Pause<Self>>;
+    fn any_pause(pause: Pause<Self>) -> AnyPause;
+}
+
+impl Typed for f32 {
+    fn network(network: AnyNetwork) -> Option<Network<f32>> {
+        match network {
+            AnyNetwork::F32(n) => Some(n),
+            AnyNetwork::F64(_) => None,
+        }
+    }
+    fn pause(pause: AnyPause) -> Option<Pause<f32>> {
+        match pause {
+            AnyPause::F32(p) => Some(p),
+            AnyPause::F64(_) => None,
+        }
+    }
+    fn any_pause(pause: Pause<f32>) -> AnyPause {
+        AnyPause::F32(pause)
+    }
+}
+
+impl Typed for f64 {
+    fn network(network: AnyNetwork) -> Option<Network<f64>> {
+        match network {
+            AnyNetwork::F64(n) => Some(n),
+            AnyNetwork::F32(_) => None,
+        }
+    }
+    fn pause(pause: AnyPause) -> Option<Pause<f64>> {
+        match pause {
+            AnyPause::F64(p) => Some(p),
+            AnyPause::F32(_) => None,
+        }
+    }
+    fn any_pause(pause: Pause<f64>) -> AnyPause {
+        AnyPause::F64(pause)
+    }
+}
+
+/// Set by Ctrl-C: training stops after the current minibatch and writes a checkpoint.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Ctrl-C sets [`INTERRUPTED`]; a second Ctrl-C quits at once, with no checkpoint.
+fn catch_ctrl_c() {
+    let handler = || {
+        if INTERRUPTED.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\nstopping after this minibatch to write a checkpoint (Ctrl-C again quits now)");
+    };
+    // a handler can be set once per process; should that fail, Ctrl-C just kills it
+    let _ = ctrlc::set_handler(handler);
 }
 
 /// The training data the configuration names.
@@ -487,18 +638,44 @@ struct Prepared<T> {
     scaler: Scaler,
 }
 
-fn train_typed<T: Float>(
+fn train_typed<T: Typed>(
     args: &TrainArgs,
-    config: TrainConfig,
+    (kind, config): (ModelKind, TrainConfig),
     source: &Source,
+    checkpoint: Option<Checkpoint>,
 ) -> anyhow::Result<()>
 where
     Network<T>: Into<AnyNetwork>,
 {
-    // one generator, seeded once: the split, the initialisation, then training
+    // one generator, seeded once: the split, the initialisation, then training (a resumed
+    // run draws the same split, then takes the generator where the checkpoint left it)
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(config.seed);
-    let data = prepare::<T>(args.kind, &config, source, &mut rng)?;
+    let data = prepare::<T>(kind, &config, source, &mut rng)?;
     check_image_shape(&config, data.train.n_features())?;
+    let data_crc32 = data_checksum(&data.train, data.validation.as_ref());
+    let start = match checkpoint {
+        None => Start::Fresh,
+        Some(c) => {
+            if c.data_crc32 != data_crc32 {
+                anyhow::bail!(
+                    "{}: the data has changed since the checkpoint was written (CRC-32 {}, \
+                     now {data_crc32}); resume with the same files",
+                    source.describe(),
+                    c.data_crc32
+                );
+            }
+            rng = c.rng;
+            let network = T::network(c.model.network).expect("the checkpoint's dtype");
+            let pause = T::pause(c.pause).expect("the checkpoint's dtype");
+            let record = c.model.record;
+            Start::Resume {
+                network,
+                pause,
+                record,
+            }
+        }
+    };
+    catch_ctrl_c();
 
     // train, with progress on stderr and in the log
     let display = Display::choose(args.quiet);
@@ -509,20 +686,67 @@ where
         ),
         None => None,
     };
-    let mut progress = Progress::new(display, log, header(args.kind, &config, &data, source));
+    let mut progress = Progress::new(display, log, header(kind, &config, &data, source));
     let validation = data.validation.as_ref();
-    let trained = network::train(
-        args.kind,
-        &config,
-        &data.train,
-        validation,
-        &mut rng,
-        &mut progress,
-    );
+    let every = args.checkpoint_every;
+    let mut stop = |at: At| {
+        let due = at.end_of_epoch && every.is_some_and(|n| (at.epoch + 1).is_multiple_of(n));
+        due || INTERRUPTED.load(Ordering::SeqCst)
+    };
+    let ckpt_path = args.checkpoint_path();
+    let mut start = start;
+    let trained = loop {
+        let run = (start, &mut stop as &mut dyn FnMut(At) -> bool);
+        let data_sets = (&data.train, validation);
+        match network::train_from(kind, &config, data_sets, &mut rng, &mut progress, run) {
+            Err(e) => break Err(e),
+            Ok(Trained::Finished(network, record)) => break Ok((network, record)),
+            Ok(Trained::Paused {
+                network,
+                pause,
+                record,
+            }) => {
+                let checkpoint = Checkpoint {
+                    model: SavedModel {
+                        network: network.clone().into(),
+                        config: config.clone(),
+                        scaler: data.scaler.clone(),
+                        classes: data
+                            .classes
+                            .as_ref()
+                            .map_or_else(Vec::new, |c| c.names().to_vec()),
+                        record: record.clone().without_times(),
+                    },
+                    pause: T::any_pause(pause.clone()),
+                    rng: rng.clone(),
+                    data_crc32: data_crc32.clone(),
+                };
+                let saved = checkpoint.save(&ckpt_path).with_context(|| {
+                    format!("cannot write the checkpoint {}", ckpt_path.display())
+                });
+                if let Err(e) = saved {
+                    let _ = progress.finish();
+                    return Err(e);
+                }
+                if INTERRUPTED.load(Ordering::SeqCst) {
+                    let _ = progress.finish();
+                    return Err(Interrupted {
+                        checkpoint: ckpt_path,
+                    }
+                    .into());
+                }
+                start = Start::Resume {
+                    network,
+                    pause,
+                    record,
+                };
+            }
+        }
+    };
     let log_written = progress.finish();
     let (network, record) = trained?;
     log_written.context("cannot write the --log-json file")?;
-    if args.kind.is_classifier() {
+    if kind.is_classifier() {
         let (rows, which) = match validation {
             Some(v) => (v, "validation"),
             None => (&data.train, "training"),
