@@ -115,6 +115,11 @@ fn a_checkpoint_keeps_velocities_and_the_best_weights_and_resumes_to_the_same_by
     assert!(pause.tensors.iter().any(|(n, _)| n == "velocity.0.weight"));
     assert!(pause.tensors.iter().any(|(n, _)| n == "best.2.weight"));
     assert!(pause.best_epoch.is_some() && pause.best_loss.is_finite());
+    let described = ok(&dir.0, &["inspect", "c.ckpt"]);
+    assert!(described.contains("kind: dbn"), "{described}");
+    let stopped =
+        "checkpoint: fine-tuning, before epoch 3; carry on with `layerwise train --resume";
+    assert!(described.contains(stopped), "{described}");
     ok(
         &dir.0,
         &["train", "--resume", "c.ckpt", "-o", "r.safetensors", "-q"],

@@ -1,17 +1,19 @@
 //! `layerwise inspect MODEL`: the architecture, the tensors, the classes, the scaling, the
-//! recorded metrics and the training configuration (as TOML that `--config` reads).
+//! recorded metrics and the training configuration (as TOML that `--config` reads); for a
+//! training checkpoint, also where its training stopped.
 
 use super::load_model;
 use clap::Args;
+use layerwise_cli::checkpoint::{AnyPause, Checkpoint};
 use layerwise_cli::config::ModelKind;
 use layerwise_cli::model_file::{SavedModel, FORMAT_VERSION};
 use layerwise_cli::record::TrainingRecord;
 use std::path::PathBuf;
 
-/// Describe a model file.
+/// Describe a model file or a training checkpoint.
 #[derive(Args, Debug)]
 pub struct InspectArgs {
-    /// The model file
+    /// The model file (or a checkpoint of `train --checkpoint-every`)
     pub model: PathBuf,
 
     /// Print the file's metadata as one JSON object instead
@@ -21,9 +23,15 @@ pub struct InspectArgs {
 
 /// Runs `layerwise inspect`.
 pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
-    let model = load_model(&args.model)?;
+    let (model, stopped) = match Checkpoint::load(&args.model) {
+        Ok(c) => {
+            let stopped = where_stopped(&c);
+            (c.model, Some(stopped))
+        }
+        Err(_) => (load_model(&args.model)?, None),
+    };
     if args.json {
-        let meta: serde_json::Map<String, serde_json::Value> = model
+        let mut meta: serde_json::Map<String, serde_json::Value> = model
             .metadata()
             .into_iter()
             .map(|(k, v)| {
@@ -31,11 +39,39 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
                 (k, value)
             })
             .collect();
+        if let Some(stopped) = stopped {
+            meta.insert("checkpoint".into(), stopped.into());
+        }
         println!("{}", serde_json::to_string_pretty(&meta)?);
         return Ok(());
     }
     print!("{}", describe(&model, &args.model));
+    if let Some(stopped) = stopped {
+        println!(
+            "\ncheckpoint: {stopped}; carry on with `layerwise train --resume {}`",
+            args.model.display()
+        );
+    }
     Ok(())
+}
+
+/// Where a checkpoint's training stopped, in words.
+fn where_stopped(c: &Checkpoint) -> String {
+    let (layer, epoch, rows_done, n_rows) = match &c.pause {
+        AnyPause::F32(p) => (p.layer, p.epoch, p.rows_done, p.order.len()),
+        AnyPause::F64(p) => (p.layer, p.epoch, p.rows_done, p.order.len()),
+    };
+    let phase = match layer {
+        Some(l) => format!("pretraining layer {}", l + 1),
+        None => "fine-tuning".to_string(),
+    };
+    match n_rows {
+        0 => format!("{phase}, before epoch {}", epoch + 1),
+        n => format!(
+            "{phase}, epoch {}, after {rows_done} of {n} rows",
+            epoch + 1
+        ),
+    }
 }
 
 fn describe(model: &SavedModel, path: &std::path::Path) -> String {
