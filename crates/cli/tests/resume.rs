@@ -170,12 +170,12 @@ fn wide(n: usize, d: usize) -> String {
 }
 
 /// A run long enough to interrupt: 2 × 4 pretraining epochs then 16 fine-tuning epochs
-/// over 1 080 rows of 64 features in minibatches of 10.
+/// over 2 700 rows of 100 features in minibatches of 10.
 const LONG: &[&str] = &[
     "--train",
     "train.csv",
     "--hidden",
-    "48,24",
+    "128,64",
     "--pretrain-epochs",
     "4",
     "--finetune-epochs",
@@ -204,7 +204,7 @@ fn long_run<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
 #[test]
 fn ctrl_c_writes_a_checkpoint_exits_130_and_the_run_resumes_to_the_same_bytes() {
     let dir = TempDir::new("resume-ctrl-c");
-    dir.write("train.csv", &wide(1200, 64));
+    dir.write("train.csv", &wide(3000, 100));
     ok(&dir.0, &long_run("straight.safetensors", &[]));
     let straight = std::fs::read(dir.path("straight.safetensors")).unwrap();
     let log = dir.path("log.jsonl");
@@ -256,19 +256,22 @@ fn ctrl_c_writes_a_checkpoint_exits_130_and_the_run_resumes_to_the_same_bytes() 
         );
         phases.push(pause.layer);
 
-        let args = [
-            "train",
-            "--resume",
-            "c.ckpt",
-            "-o",
-            "resumed.safetensors",
-            "-q",
-        ];
-        ok(&dir.0, &args);
+        let logged = lines(&log);
+        let args = ["train", "--resume", "c.ckpt", "-o", "resumed.safetensors"];
+        ok(
+            &dir.0,
+            &[&args[..], &["--log-json", "log.jsonl", "-q"]].concat(),
+        );
         let resumed = std::fs::read(dir.path("resumed.safetensors")).unwrap();
         assert!(
             resumed == straight,
             "resumed after {after} epochs: the model differs"
+        );
+        // the resumed run adds its epochs to the log: every epoch is there once
+        assert_eq!(
+            lines(&log),
+            8 + 16,
+            "{logged} epochs were logged before the stop"
         );
     }
     // the stops land one minibatch after the signal: in pretraining and in fine-tuning
@@ -287,7 +290,7 @@ fn next(state: &mut u64) -> u64 {
 #[test]
 fn sigkill_during_training_leaves_model_and_checkpoint_whole_and_resumable() {
     let dir = TempDir::new("resume-sigkill");
-    dir.write("train.csv", &wide(1200, 64));
+    dir.write("train.csv", &wide(3000, 100));
     let every = ["--checkpoint-every", "1", "--checkpoint", "c.ckpt"];
     ok(&dir.0, &long_run("model.safetensors", &every));
     let straight = std::fs::read(dir.path("model.safetensors")).unwrap();

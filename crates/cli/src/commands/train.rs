@@ -679,9 +679,16 @@ where
 
     // train, with progress on stderr and in the log
     let display = Display::choose(args.quiet);
+    // a resumed run adds its epochs to the log the interrupted one began
+    let resuming = matches!(start, Start::Resume { .. });
     let log = match &args.log_json {
         Some(path) => Some(
-            std::fs::File::create(path)
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .append(resuming)
+                .truncate(!resuming)
+                .open(path)
                 .with_context(|| format!("cannot create {}", path.display()))?,
         ),
         None => None,
