@@ -37,6 +37,18 @@ pub enum AnyPause {
     F64(Pause<f64>),
 }
 
+impl From<Pause<f32>> for AnyPause {
+    fn from(p: Pause<f32>) -> Self {
+        AnyPause::F32(p)
+    }
+}
+
+impl From<Pause<f64>> for AnyPause {
+    fn from(p: Pause<f64>) -> Self {
+        AnyPause::F64(p)
+    }
+}
+
 /// Everything `layerwise train --resume` needs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Checkpoint {
