@@ -11,6 +11,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(checkpoint) = Checkpoint::from_bytes(data, path) {
         let bytes = checkpoint.to_bytes().expect("a loaded checkpoint saves");
         let again = Checkpoint::from_bytes(&bytes, path).expect("a saved checkpoint loads");
-        assert_eq!(again, checkpoint);
+        // as text, since a tensor may hold a NaN, which is not equal to itself
+        assert_eq!(format!("{again:?}"), format!("{checkpoint:?}"));
     }
 });

@@ -318,15 +318,26 @@ fn pause<T: Float>(state: &State, tensors: Vec<RawTensor>, path: &Path) -> Resul
             ))
         }
     };
+    let loss_sum = from_bits("loss_sum", &state.loss_sum).map_err(meta_error)?;
+    let learning_rate = from_bits("learning_rate", &state.learning_rate).map_err(meta_error)?;
+    let best_loss = from_bits("best_loss", &state.best_loss).map_err(meta_error)?;
+    // a run that diverged stops with an error, so a checkpoint never holds these
+    if !loss_sum.is_finite() || !learning_rate.is_finite() || best_loss.is_nan() {
+        let reason = format!(
+            "loss_sum {loss_sum}, learning_rate {learning_rate}, best_loss {best_loss}: \
+             not finite"
+        );
+        return Err(meta_error(reason));
+    }
     Ok(Pause {
         layer: state.layer,
         epoch: state.epoch,
         order,
         rows_done: state.rows_done,
-        loss_sum: from_bits("loss_sum", &state.loss_sum).map_err(meta_error)?,
+        loss_sum,
         tensors: state_tensors,
-        learning_rate: from_bits("learning_rate", &state.learning_rate).map_err(meta_error)?,
-        best_loss: from_bits("best_loss", &state.best_loss).map_err(meta_error)?,
+        learning_rate,
+        best_loss,
         best_epoch: state.best_epoch,
         monitor_rng,
     })

@@ -222,6 +222,20 @@ fn a_checkpoint_whose_state_was_edited_is_refused_when_training_resumes() {
     assert!(err.contains("its rows_done does not fit"), "{err}");
 }
 
+#[test]
+fn a_checkpoint_with_a_non_finite_learning_rate_is_refused() {
+    let (checkpoint, bytes) = &checkpoints()[0];
+    let AnyPause::F32(pause) = &checkpoint.pause else {
+        panic!("f32")
+    };
+    let rate = format!(r#"\"learning_rate\":\"{:016x}\""#, pause.learning_rate.to_bits());
+    let nan = format!(r#"\"learning_rate\":\"{:016x}\""#, f64::NAN.to_bits());
+    let err = Checkpoint::from_bytes(&edited(bytes, &rate, &nan), Path::new("nan.ckpt"));
+    let err = err.unwrap_err();
+    assert!(matches!(err, Error::Metadata { key: "checkpoint", .. }), "{err:?}");
+    assert!(err.to_string().contains("learning_rate NaN"), "{err}");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
