@@ -228,11 +228,23 @@ fn a_checkpoint_with_a_non_finite_learning_rate_is_refused() {
     let AnyPause::F32(pause) = &checkpoint.pause else {
         panic!("f32")
     };
-    let rate = format!(r#"\"learning_rate\":\"{:016x}\""#, pause.learning_rate.to_bits());
+    let rate = format!(
+        r#"\"learning_rate\":\"{:016x}\""#,
+        pause.learning_rate.to_bits()
+    );
     let nan = format!(r#"\"learning_rate\":\"{:016x}\""#, f64::NAN.to_bits());
     let err = Checkpoint::from_bytes(&edited(bytes, &rate, &nan), Path::new("nan.ckpt"));
     let err = err.unwrap_err();
-    assert!(matches!(err, Error::Metadata { key: "checkpoint", .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::Metadata {
+                key: "checkpoint",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("learning_rate NaN"), "{err}");
 }
 
