@@ -359,6 +359,8 @@ fn sigkill_during_saves_never_damages_the_previous_files() {
     let mut state = 0x9e37_79b9_7f4a_7c15;
     let mut cut_short = 0;
     for round in 0..12 {
+        let ready = dir.path("ready");
+        std::fs::remove_file(&ready).ok();
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args(["--exact", "save_loop_child", "--ignored", "--nocapture"])
             .env(SAVE_LOOP, &dir.0)
@@ -366,7 +368,14 @@ fn sigkill_during_saves_never_damages_the_previous_files() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(20 + next(&mut state) % 200));
+        // once the child has loaded both files and begun saving
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while !ready.exists() {
+            assert!(child.try_wait().unwrap().is_none(), "the child ended");
+            assert!(Instant::now() < deadline, "the child never got ready");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        std::thread::sleep(Duration::from_micros(next(&mut state) % 100_000));
         child.kill().unwrap();
         child.wait().unwrap();
         let model = SavedModel::load(&dir.path("m.safetensors"));
@@ -382,6 +391,7 @@ fn sigkill_during_saves_never_damages_the_previous_files() {
             }
         }
     }
+    eprintln!("{cut_short} of 12 kills landed during a save");
     assert!(cut_short >= 1, "no kill landed during a save");
 }
 
@@ -396,6 +406,7 @@ fn save_loop_child() {
     let dir = Path::new(&dir);
     let model = SavedModel::load(&dir.join("m.safetensors")).unwrap();
     let checkpoint = Checkpoint::load(&dir.join("c.ckpt")).unwrap();
+    std::fs::write(dir.join("ready"), b"").unwrap();
     loop {
         model.save(&dir.join("m.safetensors")).unwrap();
         checkpoint.save(&dir.join("c.ckpt")).unwrap();
