@@ -204,6 +204,26 @@ impl Checkpoint {
         (state, tensors)
     }
 
+    /// Where its training stopped, in words: `pretraining layer 2, epoch 1, after 13050 of
+    /// 54000 rows`, `fine-tuning, before epoch 3`.
+    pub fn where_stopped(&self) -> String {
+        let (layer, epoch, rows_done, n_rows) = match &self.pause {
+            AnyPause::F32(p) => (p.layer, p.epoch, p.rows_done, p.order.len()),
+            AnyPause::F64(p) => (p.layer, p.epoch, p.rows_done, p.order.len()),
+        };
+        let phase = match layer {
+            Some(l) => format!("pretraining layer {}", l + 1),
+            None => "fine-tuning".to_string(),
+        };
+        match n_rows {
+            0 => format!("{phase}, before epoch {}", epoch + 1),
+            n => format!(
+                "{phase}, epoch {}, after {rows_done} of {n} rows",
+                epoch + 1
+            ),
+        }
+    }
+
     /// Writes the checkpoint atomically: a temporary file beside `path`, synced, then
     /// renamed over it, so an earlier checkpoint there survives a crash whole.
     ///

@@ -4,7 +4,7 @@
 
 use super::load_model;
 use clap::Args;
-use layerwise_cli::checkpoint::{AnyPause, Checkpoint};
+use layerwise_cli::checkpoint::Checkpoint;
 use layerwise_cli::config::ModelKind;
 use layerwise_cli::model_file::{SavedModel, FORMAT_VERSION};
 use layerwise_cli::record::TrainingRecord;
@@ -25,7 +25,7 @@ pub struct InspectArgs {
 pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
     let (model, stopped) = match Checkpoint::load(&args.model) {
         Ok(c) => {
-            let stopped = where_stopped(&c);
+            let stopped = c.where_stopped();
             (c.model, Some(stopped))
         }
         Err(_) => (load_model(&args.model)?, None),
@@ -53,25 +53,6 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-/// Where a checkpoint's training stopped, in words.
-fn where_stopped(c: &Checkpoint) -> String {
-    let (layer, epoch, rows_done, n_rows) = match &c.pause {
-        AnyPause::F32(p) => (p.layer, p.epoch, p.rows_done, p.order.len()),
-        AnyPause::F64(p) => (p.layer, p.epoch, p.rows_done, p.order.len()),
-    };
-    let phase = match layer {
-        Some(l) => format!("pretraining layer {}", l + 1),
-        None => "fine-tuning".to_string(),
-    };
-    match n_rows {
-        0 => format!("{phase}, before epoch {}", epoch + 1),
-        n => format!(
-            "{phase}, epoch {}, after {rows_done} of {n} rows",
-            epoch + 1
-        ),
-    }
 }
 
 fn describe(model: &SavedModel, path: &std::path::Path) -> String {

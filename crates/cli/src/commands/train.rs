@@ -653,6 +653,7 @@ where
     let data = prepare::<T>(kind, &config, source, &mut rng)?;
     check_image_shape(&config, data.train.n_features())?;
     let data_crc32 = data_checksum(&data.train, data.validation.as_ref());
+    let resumed_at = checkpoint.as_ref().map(Checkpoint::where_stopped);
     let start = match checkpoint {
         None => Start::Fresh,
         Some(c) => {
@@ -693,7 +694,11 @@ where
         ),
         None => None,
     };
-    let mut progress = Progress::new(display, log, header(kind, &config, &data, source));
+    let mut line = header(kind, &config, &data, source);
+    if let Some(at) = resumed_at {
+        line += &format!("; resuming at {at}");
+    }
+    let mut progress = Progress::new(display, log, line);
     let validation = data.validation.as_ref();
     let every = args.checkpoint_every;
     let mut stop = |at: At| {
