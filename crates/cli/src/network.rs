@@ -31,6 +31,7 @@ use layerwise_models::{
 };
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
 use std::time::Instant;
 
 /// A trained model of one of the six kinds.
@@ -383,6 +384,30 @@ impl<T: Float, R: Rng + ?Sized> Run<'_, T, R> {
         (self.train.n_features(), n_classes)
     }
 
+    /// What a phase's training is watched by (the observer, the stop question, where to
+    /// start and the rows of an epoch), the generator, and where the records go.
+    #[allow(clippy::type_complexity)]
+    fn watch(
+        &mut self,
+        from: Option<Pause<T>>,
+    ) -> (
+        Watch<'_, T>,
+        &mut R,
+        (&mut Vec<PretrainRecord>, &mut Vec<FinetuneRecord>),
+    ) {
+        let watch = Watch {
+            observer: &mut *self.observer,
+            stop: &mut *self.stop,
+            from,
+            n_rows: self.train.n_samples(),
+        };
+        (
+            watch,
+            &mut *self.rng,
+            (&mut self.pretrain, &mut self.finetune),
+        )
+    }
+
     /// The pause to resume pretraining from and the one to resume fine-tuning from (at
     /// most one of them is set).
     fn pauses(&mut self) -> (Option<Pause<T>>, Option<Pause<T>>) {
@@ -415,13 +440,9 @@ impl<T: Float, R: Rng + ?Sized> Run<'_, T, R> {
                 pretrain_from.as_ref().and_then(|p| p.layer),
                 self.config.hidden().len(),
             );
-            let (rng, epochs) = (&mut *self.rng, self.config.pretrain.epochs);
-            let run = Interruptible {
-                from: pretrain_from,
-                stop: &mut *self.stop,
-            };
-            let records = &mut self.pretrain;
-            let paused = observe_pretrain(self.observer, layers, epochs, records, |cb| {
+            let epochs = self.config.pretrain.epochs;
+            let (watch, rng, (records, _)) = self.watch(pretrain_from);
+            let paused = observe_pretrain(watch, layers, epochs, records, |cb, run| {
                 dbn.pretrain_interruptible(x, None, run, rng, cb)
             })?;
             if let Some(pause) = paused {
@@ -436,13 +457,10 @@ impl<T: Float, R: Rng + ?Sized> Run<'_, T, R> {
         if lone_layer {
             return Ok((lone(dbn), None));
         }
-        let (train, validation, rng) = (self.train, self.validation, &mut *self.rng);
-        let run = Interruptible {
-            from: finetune_from,
-            stop: &mut *self.stop,
-        };
-        let (observer, epochs) = (&mut *self.observer, self.config.finetune.epochs);
-        let paused = observe_finetune(observer, epochs, &mut self.finetune, |cb| {
+        let (train, validation) = (self.train, self.validation);
+        let epochs = self.config.finetune.epochs;
+        let (watch, rng, (_, records)) = self.watch(finetune_from);
+        let paused = observe_finetune(watch, epochs, records, |cb, run| {
             dbn.finetune_interruptible(train, validation, run, rng, cb)
         })?;
         Ok((Network::Dbn(dbn), paused))
@@ -476,13 +494,8 @@ impl<T: Float, R: Rng + ?Sized> Run<'_, T, R> {
                 self.config.hidden().len(),
             );
             let (monitor, epochs) = (self.config.pretrain.monitor, self.config.pretrain.epochs);
-            let rng = &mut *self.rng;
-            let run = Interruptible {
-                from: pretrain_from,
-                stop: &mut *self.stop,
-            };
-            let records = &mut self.pretrain;
-            let paused = observe_pretrain(self.observer, layers, epochs, records, |cb| {
+            let (watch, rng, (records, _)) = self.watch(pretrain_from);
+            let paused = observe_pretrain(watch, layers, epochs, records, |cb, run| {
                 sda.pretrain_interruptible(x, monitor, run, rng, cb)
             })?;
             if let Some(pause) = paused {
@@ -497,13 +510,10 @@ impl<T: Float, R: Rng + ?Sized> Run<'_, T, R> {
         if lone_layer {
             return Ok((lone(sda), None));
         }
-        let (train, validation, rng) = (self.train, self.validation, &mut *self.rng);
-        let run = Interruptible {
-            from: finetune_from,
-            stop: &mut *self.stop,
-        };
-        let (observer, epochs) = (&mut *self.observer, self.config.finetune.epochs);
-        let paused = observe_finetune(observer, epochs, &mut self.finetune, |cb| {
+        let (train, validation) = (self.train, self.validation);
+        let epochs = self.config.finetune.epochs;
+        let (watch, rng, (_, records)) = self.watch(finetune_from);
+        let paused = observe_finetune(watch, epochs, records, |cb, run| {
             sda.finetune_interruptible(train, validation, run, rng, cb)
         })?;
         Ok((Network::Sda(sda), paused))
@@ -523,30 +533,74 @@ impl<T: Float, R: Rng + ?Sized> Run<'_, T, R> {
             Some(_) => unreachable!("train_from checks the kind"),
         };
         let (_, from) = self.pauses();
-        let (train, validation, rng) = (self.train, self.validation, &mut *self.rng);
-        let run = Interruptible {
-            from,
-            stop: &mut *self.stop,
-        };
-        let (observer, epochs) = (&mut *self.observer, self.config.finetune.epochs);
-        let paused = observe_finetune(observer, epochs, &mut self.finetune, |cb| {
+        let (train, validation) = (self.train, self.validation);
+        let epochs = self.config.finetune.epochs;
+        let (watch, rng, (_, records)) = self.watch(from);
+        let paused = observe_finetune(watch, epochs, records, |cb, run| {
             mlp.train_interruptible(train, validation, run, rng, cb)
         })?;
         Ok((wrap(mlp), paused))
     }
 }
 
+/// A phase's watchers: the observer (told of every epoch and minibatch), the question
+/// whether to stop, where the phase starts, and how many rows an epoch has.
+struct Watch<'a, T> {
+    observer: &'a mut dyn Observer,
+    stop: &'a mut dyn FnMut(At) -> bool,
+    from: Option<Pause<T>>,
+    n_rows: usize,
+}
+
+impl<T> Watch<'_, T> {
+    /// Runs `train` with an epoch callback that makes each epoch's record (timed, told to
+    /// the observer, given to `record`) and an [`Interruptible`] whose question also tells
+    /// the observer how far the epoch has gone.
+    fn run<E, V>(
+        self,
+        mut record: impl FnMut(&mut dyn Observer, &E, f64),
+        train: impl FnOnce(&mut dyn FnMut(&E), Interruptible<'_, T>) -> layerwise_models::Result<V>,
+    ) -> Result<V> {
+        let Watch {
+            observer,
+            stop,
+            from,
+            n_rows,
+        } = self;
+        // both callbacks tell the observer, one after the other, never at once
+        let observer = RefCell::new(observer);
+        let mut ask = |at: At| {
+            observer.borrow_mut().minibatch(at, n_rows);
+            stop(at)
+        };
+        let run = Interruptible {
+            from,
+            stop: &mut ask,
+        };
+        let mut last = Instant::now();
+        let mut on_epoch = |e: &E| {
+            record(
+                &mut **observer.borrow_mut(),
+                e,
+                last.elapsed().as_secs_f64(),
+            );
+            last = Instant::now();
+        };
+        Ok(train(&mut on_epoch, run)?)
+    }
+}
+
 /// Runs a pretraining (from layer `first`, 0 when `None`, of `n_layers`), timing each
 /// epoch, telling the observer and adding each epoch's record to `records`.
-fn observe_pretrain<F, V>(
-    observer: &mut dyn Observer,
+fn observe_pretrain<T, F, V>(
+    watch: Watch<'_, T>,
     (first, n_layers): (Option<usize>, usize),
     epochs: usize,
     records: &mut Vec<PretrainRecord>,
-    run: F,
+    train: F,
 ) -> Result<V>
 where
-    F: FnOnce(&mut dyn FnMut(&PretrainEpoch)) -> layerwise_models::Result<V>,
+    F: FnOnce(&mut dyn FnMut(&PretrainEpoch), Interruptible<'_, T>) -> layerwise_models::Result<V>,
 {
     let phase = |layer| Phase::Pretrain {
         layer,
@@ -555,43 +609,39 @@ where
     };
     let first = first.unwrap_or(0);
     if epochs > 0 && first < n_layers {
-        observer.phase_started(phase(first));
+        watch.observer.phase_started(phase(first));
     }
-    let mut last = Instant::now();
-    let out = run(&mut |e: &PretrainEpoch| {
-        let record = PretrainRecord::new(e, last.elapsed().as_secs_f64());
+    let record = |observer: &mut dyn Observer, e: &PretrainEpoch, seconds| {
+        let record = PretrainRecord::new(e, seconds);
         observer.epoch(&EpochRecord::Pretrain(record.clone()));
         records.push(record);
         if e.epoch + 1 == epochs && e.layer + 1 < n_layers {
             observer.phase_started(phase(e.layer + 1));
         }
-        last = Instant::now();
-    })?;
-    Ok(out)
+    };
+    watch.run(record, train)
 }
 
 /// Runs a supervised training, timing each epoch, telling the observer and adding each
 /// epoch's record to `records`.
-fn observe_finetune<F, V>(
-    observer: &mut dyn Observer,
+fn observe_finetune<T, F, V>(
+    watch: Watch<'_, T>,
     epochs: usize,
     records: &mut Vec<FinetuneRecord>,
-    run: F,
+    train: F,
 ) -> Result<V>
 where
-    F: FnOnce(&mut dyn FnMut(&FinetuneEpoch)) -> layerwise_models::Result<V>,
+    F: FnOnce(&mut dyn FnMut(&FinetuneEpoch), Interruptible<'_, T>) -> layerwise_models::Result<V>,
 {
     if epochs > 0 {
-        observer.phase_started(Phase::Finetune { epochs });
+        watch.observer.phase_started(Phase::Finetune { epochs });
     }
-    let mut last = Instant::now();
-    let out = run(&mut |e: &FinetuneEpoch| {
-        let record = FinetuneRecord::new(e, last.elapsed().as_secs_f64());
+    let record = |observer: &mut dyn Observer, e: &FinetuneEpoch, seconds| {
+        let record = FinetuneRecord::new(e, seconds);
         observer.epoch(&EpochRecord::Finetune(record.clone()));
         records.push(record);
-        last = Instant::now();
-    })?;
-    Ok(out)
+    };
+    watch.run(record, train)
 }
 
 /// Class probabilities of a classifier, `(n_samples, n_inputs) → (n_samples, n_classes)`.

@@ -1,12 +1,14 @@
 //! Training progress on stderr and in `--log-json`.
 //!
 //! On a terminal, one `indicatif` bar per pretrained layer and one for fine-tuning, each
-//! with its elapsed time, ETA and the last epoch's loss; when stderr is not a terminal (a
+//! moving after every minibatch, with the epoch, elapsed time, ETA and the last epoch's
+//! loss; when stderr is not a terminal (a
 //! log, a pipe), one plain line per epoch instead; with `--quiet`, nothing. `--log-json`
 //! gets one JSON object per epoch ([`EpochRecord`]), flushed as it is written.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use layerwise_cli::record::{EpochRecord, Observer, Phase};
+use layerwise_models::At;
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::time::Duration;
@@ -37,6 +39,8 @@ impl Display {
 pub struct Progress {
     display: Display,
     bar: Option<ProgressBar>,
+    /// Whether the bar has moved in its phase (a resumed phase jumps to where it was).
+    moved: bool,
     /// The current phase, for line output.
     phase: Option<Phase>,
     log: Option<BufWriter<File>>,
@@ -52,6 +56,7 @@ impl Progress {
         Progress {
             display,
             bar: None,
+            moved: false,
             phase: None,
             log: log.map(BufWriter::new),
             header: (display != Display::Quiet).then_some(header),
@@ -79,6 +84,14 @@ impl Progress {
         }
     }
 
+    /// The epochs of the current phase.
+    fn epochs(&self) -> usize {
+        match self.phase {
+            Some(Phase::Pretrain { epochs, .. } | Phase::Finetune { epochs }) => epochs,
+            None => 0,
+        }
+    }
+
     fn open_bar(&mut self, phase: Phase) {
         self.close_bar();
         let (prefix, epochs) = match phase {
@@ -89,11 +102,14 @@ impl Progress {
             } => (format!("pretrain {}/{n_layers}", layer + 1), epochs),
             Phase::Finetune { epochs } => ("finetune".to_string(), epochs),
         };
-        let template = "{prefix:>12} [{wide_bar}] {pos}/{len} epochs, {elapsed} (ETA {eta}) {msg}";
+        let template = "{prefix:>12} [{wide_bar}] {elapsed} (ETA {eta}) {msg}";
         let style = ProgressStyle::with_template(template)
             .expect("the template is valid")
             .progress_chars("=> ");
-        let bar = ProgressBar::with_draw_target(Some(epochs as u64), ProgressDrawTarget::stderr());
+        let length = Some(epochs as u64 * TICKS);
+        let bar = ProgressBar::with_draw_target(length, ProgressDrawTarget::stderr());
+        bar.set_message(format!("epoch 0/{epochs}"));
+        self.moved = false;
         bar.set_style(style);
         bar.set_prefix(prefix);
         bar.enable_steady_tick(Duration::from_millis(500));
@@ -150,7 +166,22 @@ fn short_figures(record: &EpochRecord) -> String {
     }
 }
 
+/// A bar's steps per epoch: it moves after every minibatch.
+const TICKS: u64 = 1000;
+
 impl Observer for Progress {
+    fn minibatch(&mut self, at: At, n_rows: usize) {
+        let Some(bar) = &self.bar else {
+            return;
+        };
+        let within = at.rows_done as u64 * TICKS / n_rows.max(1) as u64;
+        bar.set_position(at.epoch as u64 * TICKS + within);
+        if !std::mem::replace(&mut self.moved, true) {
+            // a resumed phase starts part way: estimate from here on
+            bar.reset_eta();
+        }
+    }
+
     fn phase_started(&mut self, phase: Phase) {
         if let Some(header) = self.header.take() {
             eprintln!("{header}");
@@ -167,9 +198,15 @@ impl Observer for Progress {
         match self.display {
             Display::Quiet => {}
             Display::Bars => {
+                let epoch = match record {
+                    EpochRecord::Pretrain(r) => r.epoch,
+                    EpochRecord::Finetune(r) => r.epoch,
+                };
+                let epochs = self.epochs();
                 if let Some(bar) = &self.bar {
-                    bar.set_message(short_figures(record));
-                    bar.inc(1);
+                    let figures = short_figures(record);
+                    bar.set_message(format!("epoch {}/{epochs}: {figures}", epoch + 1));
+                    bar.set_position((epoch as u64 + 1) * TICKS);
                 }
             }
             Display::Lines => {

@@ -9,7 +9,7 @@
 //! [`TrainingRecord::without_times`] drops them before the record is saved, so that the
 //! same seed and settings give a model file identical byte for byte.
 
-use layerwise_models::{FinetuneEpoch, PretrainEpoch};
+use layerwise_models::{At, FinetuneEpoch, PretrainEpoch};
 use serde::{Deserialize, Serialize};
 
 /// One epoch of greedy pretraining of one layer.
@@ -117,13 +117,16 @@ pub enum Phase {
     },
 }
 
-/// Watches a training run. Both methods do nothing by default.
+/// Watches a training run. Every method does nothing by default.
 pub trait Observer {
     /// A phase starts (only phases with at least one epoch).
     fn phase_started(&mut self, _phase: Phase) {}
 
     /// An epoch ended.
     fn epoch(&mut self, _record: &EpochRecord) {}
+
+    /// A minibatch ended (not an epoch's last): `at.rows_done` of the epoch's `n_rows`.
+    fn minibatch(&mut self, _at: At, _n_rows: usize) {}
 }
 
 /// An observer that watches nothing.
