@@ -9,7 +9,7 @@
 //! and threads take ranges of whole tiles, so a result never depends on the thread count.
 
 use super::kernels::Kernel;
-use super::packed::{aligned, give_back, in_tile_ranges, pack_b, take_buffer, SharedC, View};
+use super::packed::{aligned, give_back, in_tile_ranges, pack_b, take_buffer, Pad, SharedC, View};
 use crate::Float;
 use std::ops::Range;
 
@@ -34,7 +34,7 @@ pub(super) fn gemm<T: Float>(
     } else {
         buf = take_buffer::<T>(n.next_multiple_of(nr) * k);
         let out = aligned(&mut buf, n.next_multiple_of(nr) * k);
-        pack_b(kern, b, 0..k, 0..n, out);
+        pack_b(kern, b, 0..k, 0..n, out, Pad::Unread);
         Some(&*out)
     };
     let b_tile = |j0: usize| -> (*const T, usize) {
@@ -56,7 +56,8 @@ pub(super) fn gemm<T: Float>(
 
 /// The tiles of C in `rows × cols`: rows in blocks of A that fit [`A_BLOCK_BYTES`], then
 /// columns in steps of `nr` (a B tile stays in L1 while the row tiles go past it), then rows
-/// in steps of `mr`.
+/// in steps of `mr`; a ragged last tile takes the narrowest, shortest routine of
+/// [`Kernel::direct`] that holds it.
 ///
 /// # Safety
 /// `c` addresses a row-major buffer with `n` columns, `rows × cols` inside it, that no
@@ -83,13 +84,15 @@ unsafe fn tiles<T: Float>(
         for j0 in cols.clone().step_by(nr) {
             let (bp, ldb) = b_tile(j0);
             let w = nr.min(cols.end - j0);
-            let run = if 2 * w <= nr {
-                kern.direct_half
-            } else {
-                kern.direct
-            };
+            let run = kern.direct.for_tile(mr, w);
             for i0 in (ib..block_end).step_by(mr) {
                 let h = mr.min(block_end - i0);
+                // the last row tile of a block may be shorter: the smallest routine that fits
+                let run = if h < mr {
+                    kern.direct.for_tile(h, w)
+                } else {
+                    run
+                };
                 let ap = a.data[i0 * a.rs..].as_ptr();
                 let tile = c.0.add(i0 * n + j0);
                 run(k, ap, a.rs, a.cs, bp, ldb, alpha, beta, tile, n, h, w);

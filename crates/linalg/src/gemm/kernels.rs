@@ -32,17 +32,50 @@ pub struct Kernel<T> {
     /// `a` holds `mr·kc` and `b` `nr·kc` readable values; `c` addresses a `rows × cols`
     /// tile (rows ≤ mr, cols ≤ nr) with row stride `ldc`; the CPU has the kernel's features.
     pub run: TileFn<T>,
-    /// The same tile read in place, for products too small to pay for packing:
-    /// `(k, a, a_rs, a_cs, b, ldb, α, β, c, ldc, rows, cols)` with op(A)\[i, p\] at
-    /// `a[i·a_rs + p·a_cs]` and op(B)\[p, j\] at `b[p·ldb + j]`.
-    ///
-    /// # Safety
-    /// `a` addresses `rows` (1 ≤ rows ≤ mr) rows of `k` readable values through its strides;
-    /// `b` has `k` rows of `cols` (≤ nr) readable values; `c` as for [`Kernel::run`].
-    pub direct: DirectFn<T>,
-    /// [`Kernel::direct`] for a tile at most `nr / 2` columns wide (the column tail), doing
-    /// half the multiply-adds.
-    pub direct_half: DirectFn<T>,
+    /// The same tile read in place, for products too small to pay for packing, in
+    /// [`DIRECT_CLASSES`] sizes so that a ragged edge of C does not pay for a whole tile.
+    pub direct: DirectSet<T>,
+}
+
+/// How many row and column sizes [`DirectSet`] holds.
+pub const DIRECT_CLASSES: usize = 3;
+
+/// In-place tile routines by tile size: `run[r][w]` computes a tile of at most `rows[r]`
+/// rows and `widths[w]` columns. Both lists fall from the kernel's `mr` and `nr`; a size
+/// the instruction set cannot do narrower repeats the one before it.
+///
+/// Each routine is `(k, a, a_rs, a_cs, b, ldb, α, β, c, ldc, rows, cols)` with op(A)\[i, p\]
+/// at `a[i·a_rs + p·a_cs]` and op(B)\[p, j\] at `b[p·ldb + j]`, and sums every element in
+/// the same order as [`Kernel::run`], so the size chosen never changes a result.
+///
+/// # Safety (of each routine)
+/// `a` addresses `rows` (1 ≤ rows ≤ its row size) rows of `k` readable values through its
+/// strides; `b` has `k` rows of `cols` (≤ its width) readable values; `c` as for
+/// [`Kernel::run`].
+pub struct DirectSet<T> {
+    /// Row sizes, largest (`mr`) first.
+    pub rows: [usize; DIRECT_CLASSES],
+    /// Column widths, largest (`nr`) first.
+    pub widths: [usize; DIRECT_CLASSES],
+    /// The routines, `[row class][width class]`.
+    pub run: [[DirectFn<T>; DIRECT_CLASSES]; DIRECT_CLASSES],
+}
+
+impl<T> DirectSet<T> {
+    /// The routine for a tile of `rows × cols` (each at least 1 and at most `mr`, `nr`):
+    /// the smallest class that holds it.
+    #[inline]
+    pub fn for_tile(&self, rows: usize, cols: usize) -> DirectFn<T> {
+        let r = (0..DIRECT_CLASSES)
+            .rev()
+            .find(|&r| rows <= self.rows[r])
+            .unwrap_or(0);
+        let w = (0..DIRECT_CLASSES)
+            .rev()
+            .find(|&w| cols <= self.widths[w])
+            .unwrap_or(0);
+        self.run[r][w]
+    }
 }
 
 /// The signature of an in-place tile routine; see [`Kernel::direct`].
@@ -162,8 +195,11 @@ pub fn portable_kernel<T: Float>() -> Kernel<T> {
         nc: 2048,
         pack_bt: None,
         run: portable::<T>,
-        direct: portable_direct::<T>,
-        direct_half: portable_direct::<T>,
+        direct: DirectSet {
+            rows: [PORTABLE_MR; DIRECT_CLASSES],
+            widths: [PORTABLE_NR; DIRECT_CLASSES],
+            run: [[portable_direct::<T>; DIRECT_CLASSES]; DIRECT_CLASSES],
+        },
     }
 }
 
@@ -312,6 +348,16 @@ mod x86 {
         };
     }
 
+    /// [`direct_kernel!`] once per row size: `[(name, mr), …]`, then the shared arguments.
+    macro_rules! direct_kernels {
+        ([], $($rest:tt)*) => {};
+        ([($name:ident, $mr:expr) $(, $more:tt)*], $t:ty, $feat:literal, $lanes:expr,
+         $nv:expr, $($ops:ident),*) => {
+            direct_kernel!($name, $t, $feat, $lanes, $mr, $nv, $($ops),*);
+            direct_kernels!([$($more),*], $t, $feat, $lanes, $nv, $($ops),*);
+        };
+    }
+
     /// Lane masks: the first `valid` lanes set.
     fn mask8(valid: usize) -> __mmask8 {
         ((1_u16 << valid) - 1) as __mmask8
@@ -353,6 +399,26 @@ mod x86 {
     macro_rules! store_avx512_pd {
         ($p:expr, $m:expr, $v:expr) => {
             _mm512_mask_storeu_pd($p, $m, $v)
+        };
+    }
+    macro_rules! load_vl_ps {
+        ($p:expr, $m:expr) => {
+            _mm256_maskz_loadu_ps($m, $p)
+        };
+    }
+    macro_rules! store_vl_ps {
+        ($p:expr, $m:expr, $v:expr) => {
+            _mm256_mask_storeu_ps($p, $m, $v)
+        };
+    }
+    macro_rules! load_vl_pd {
+        ($p:expr, $m:expr) => {
+            _mm256_maskz_loadu_pd($m, $p)
+        };
+    }
+    macro_rules! store_vl_pd {
+        ($p:expr, $m:expr, $v:expr) => {
+            _mm256_mask_storeu_pd($p, $m, $v)
         };
     }
     macro_rules! load_avx2_ps {
@@ -520,12 +586,15 @@ mod x86 {
         _mm512_add_pd
     );
 
-    direct_kernel!(
-        sgemm_direct_avx2,
+    direct_kernels!(
+        [
+            (sgemm_direct_avx2_full_6, 6),
+            (sgemm_direct_avx2_full_4, 4),
+            (sgemm_direct_avx2_full_2, 2)
+        ],
         f32,
         "avx2,fma",
         8,
-        6,
         2,
         mask_ps,
         _mm256_setzero_ps,
@@ -536,60 +605,15 @@ mod x86 {
         _mm256_mul_ps,
         _mm256_add_ps
     );
-    direct_kernel!(
-        dgemm_direct_avx2,
-        f64,
-        "avx2,fma",
-        4,
-        6,
-        2,
-        mask_pd,
-        _mm256_setzero_pd,
-        _mm256_set1_pd,
-        load_avx2_pd,
-        store_avx2_pd,
-        _mm256_fmadd_pd,
-        _mm256_mul_pd,
-        _mm256_add_pd
-    );
-    direct_kernel!(
-        sgemm_direct_avx512,
-        f32,
-        "avx512f",
-        16,
-        6,
-        2,
-        mask16,
-        _mm512_setzero_ps,
-        _mm512_set1_ps,
-        load_avx512_ps,
-        store_avx512_ps,
-        _mm512_fmadd_ps,
-        _mm512_mul_ps,
-        _mm512_add_ps
-    );
-    direct_kernel!(
-        dgemm_direct_avx512,
-        f64,
-        "avx512f",
-        8,
-        6,
-        2,
-        mask8,
-        _mm512_setzero_pd,
-        _mm512_set1_pd,
-        load_avx512_pd,
-        store_avx512_pd,
-        _mm512_fmadd_pd,
-        _mm512_mul_pd,
-        _mm512_add_pd
-    );
-    direct_kernel!(
-        sgemm_direct_avx2_half,
+    direct_kernels!(
+        [
+            (sgemm_direct_avx2_half_6, 6),
+            (sgemm_direct_avx2_half_4, 4),
+            (sgemm_direct_avx2_half_2, 2)
+        ],
         f32,
         "avx2,fma",
         8,
-        6,
         1,
         mask_ps,
         _mm256_setzero_ps,
@@ -600,12 +624,34 @@ mod x86 {
         _mm256_mul_ps,
         _mm256_add_ps
     );
-    direct_kernel!(
-        dgemm_direct_avx2_half,
+    direct_kernels!(
+        [
+            (dgemm_direct_avx2_full_6, 6),
+            (dgemm_direct_avx2_full_4, 4),
+            (dgemm_direct_avx2_full_2, 2)
+        ],
         f64,
         "avx2,fma",
         4,
-        6,
+        2,
+        mask_pd,
+        _mm256_setzero_pd,
+        _mm256_set1_pd,
+        load_avx2_pd,
+        store_avx2_pd,
+        _mm256_fmadd_pd,
+        _mm256_mul_pd,
+        _mm256_add_pd
+    );
+    direct_kernels!(
+        [
+            (dgemm_direct_avx2_half_6, 6),
+            (dgemm_direct_avx2_half_4, 4),
+            (dgemm_direct_avx2_half_2, 2)
+        ],
+        f64,
+        "avx2,fma",
+        4,
         1,
         mask_pd,
         _mm256_setzero_pd,
@@ -616,12 +662,34 @@ mod x86 {
         _mm256_mul_pd,
         _mm256_add_pd
     );
-    direct_kernel!(
-        sgemm_direct_avx512_half,
+    direct_kernels!(
+        [
+            (sgemm_direct_avx512_full_6, 6),
+            (sgemm_direct_avx512_full_4, 4),
+            (sgemm_direct_avx512_full_2, 2)
+        ],
         f32,
         "avx512f",
         16,
-        6,
+        2,
+        mask16,
+        _mm512_setzero_ps,
+        _mm512_set1_ps,
+        load_avx512_ps,
+        store_avx512_ps,
+        _mm512_fmadd_ps,
+        _mm512_mul_ps,
+        _mm512_add_ps
+    );
+    direct_kernels!(
+        [
+            (sgemm_direct_avx512_half_6, 6),
+            (sgemm_direct_avx512_half_4, 4),
+            (sgemm_direct_avx512_half_2, 2)
+        ],
+        f32,
+        "avx512f",
+        16,
         1,
         mask16,
         _mm512_setzero_ps,
@@ -632,12 +700,53 @@ mod x86 {
         _mm512_mul_ps,
         _mm512_add_ps
     );
-    direct_kernel!(
-        dgemm_direct_avx512_half,
+    direct_kernels!(
+        [
+            (sgemm_direct_avx512_quarter_6, 6),
+            (sgemm_direct_avx512_quarter_4, 4),
+            (sgemm_direct_avx512_quarter_2, 2)
+        ],
+        f32,
+        "avx512f,avx512vl,avx2,fma",
+        8,
+        1,
+        mask8,
+        _mm256_setzero_ps,
+        _mm256_set1_ps,
+        load_vl_ps,
+        store_vl_ps,
+        _mm256_fmadd_ps,
+        _mm256_mul_ps,
+        _mm256_add_ps
+    );
+    direct_kernels!(
+        [
+            (dgemm_direct_avx512_full_6, 6),
+            (dgemm_direct_avx512_full_4, 4),
+            (dgemm_direct_avx512_full_2, 2)
+        ],
         f64,
         "avx512f",
         8,
-        6,
+        2,
+        mask8,
+        _mm512_setzero_pd,
+        _mm512_set1_pd,
+        load_avx512_pd,
+        store_avx512_pd,
+        _mm512_fmadd_pd,
+        _mm512_mul_pd,
+        _mm512_add_pd
+    );
+    direct_kernels!(
+        [
+            (dgemm_direct_avx512_half_6, 6),
+            (dgemm_direct_avx512_half_4, 4),
+            (dgemm_direct_avx512_half_2, 2)
+        ],
+        f64,
+        "avx512f",
+        8,
         1,
         mask8,
         _mm512_setzero_pd,
@@ -648,6 +757,55 @@ mod x86 {
         _mm512_mul_pd,
         _mm512_add_pd
     );
+    direct_kernels!(
+        [
+            (dgemm_direct_avx512_quarter_6, 6),
+            (dgemm_direct_avx512_quarter_4, 4),
+            (dgemm_direct_avx512_quarter_2, 2)
+        ],
+        f64,
+        "avx512f,avx512vl,avx2,fma",
+        4,
+        1,
+        mask8,
+        _mm256_setzero_pd,
+        _mm256_set1_pd,
+        load_vl_pd,
+        store_vl_pd,
+        _mm256_fmadd_pd,
+        _mm256_mul_pd,
+        _mm256_add_pd
+    );
+}
+
+/// Row sizes of the SIMD [`DirectSet`]s: a full tile, then the tails of 3–4 and 1–2 rows.
+const DIRECT_ROWS: [usize; DIRECT_CLASSES] = [6, 4, 2];
+
+/// A [`DirectSet`] from the full, half and (when the CPU has one) quarter-width routines,
+/// each given for [`DIRECT_ROWS`].
+#[cfg(target_arch = "x86_64")]
+fn direct_set<T>(
+    nr: usize,
+    full: [DirectFn<T>; DIRECT_CLASSES],
+    half: [DirectFn<T>; DIRECT_CLASSES],
+    quarter: Option<[DirectFn<T>; DIRECT_CLASSES]>,
+) -> DirectSet<T> {
+    let (quarter, narrowest) = match quarter {
+        Some(q) => (q, nr / 4),
+        None => (half, nr / 2),
+    };
+    DirectSet {
+        rows: DIRECT_ROWS,
+        widths: [nr, nr / 2, narrowest],
+        run: std::array::from_fn(|r| [full[r], half[r], quarter[r]]),
+    }
+}
+
+/// The quarter-width routines (256-bit vectors under AVX-512 masks) when the CPU has
+/// AVX-512 VL.
+#[cfg(target_arch = "x86_64")]
+fn quarter_if_vl<T>(q: [DirectFn<T>; DIRECT_CLASSES]) -> Option<[DirectFn<T>; DIRECT_CLASSES]> {
+    std::is_x86_feature_detected!("avx512vl").then_some(q)
 }
 
 /// The kernels of one float type that this CPU can run, slowest first.
@@ -664,31 +822,61 @@ pub(crate) fn simd_f32() -> Vec<Kernel<f32>> {
     #[cfg(target_arch = "x86_64")]
     {
         if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            let nr = 16;
             out.push(Kernel {
                 name: "avx2",
-                mr: 6,
-                nr: 16,
+                mr: DIRECT_ROWS[0],
+                nr,
                 kc: 256,
                 mc: 120,
                 nc: 2048,
                 pack_bt: Some(x86::pack_bt_f32_16),
                 run: x86::sgemm_avx2,
-                direct: x86::sgemm_direct_avx2,
-                direct_half: x86::sgemm_direct_avx2_half,
+                direct: direct_set(
+                    nr,
+                    [
+                        x86::sgemm_direct_avx2_full_6,
+                        x86::sgemm_direct_avx2_full_4,
+                        x86::sgemm_direct_avx2_full_2,
+                    ],
+                    [
+                        x86::sgemm_direct_avx2_half_6,
+                        x86::sgemm_direct_avx2_half_4,
+                        x86::sgemm_direct_avx2_half_2,
+                    ],
+                    None,
+                ),
             });
         }
         if std::is_x86_feature_detected!("avx512f") {
+            let nr = 32;
             out.push(Kernel {
                 name: "avx512",
-                mr: 6,
-                nr: 32,
+                mr: DIRECT_ROWS[0],
+                nr,
                 kc: 256,
                 mc: 120,
                 nc: 2048,
                 pack_bt: Some(x86::pack_bt_f32_32),
                 run: x86::sgemm_avx512,
-                direct: x86::sgemm_direct_avx512,
-                direct_half: x86::sgemm_direct_avx512_half,
+                direct: direct_set(
+                    nr,
+                    [
+                        x86::sgemm_direct_avx512_full_6,
+                        x86::sgemm_direct_avx512_full_4,
+                        x86::sgemm_direct_avx512_full_2,
+                    ],
+                    [
+                        x86::sgemm_direct_avx512_half_6,
+                        x86::sgemm_direct_avx512_half_4,
+                        x86::sgemm_direct_avx512_half_2,
+                    ],
+                    quarter_if_vl([
+                        x86::sgemm_direct_avx512_quarter_6,
+                        x86::sgemm_direct_avx512_quarter_4,
+                        x86::sgemm_direct_avx512_quarter_2,
+                    ]),
+                ),
             });
         }
     }
@@ -702,31 +890,61 @@ pub(crate) fn simd_f64() -> Vec<Kernel<f64>> {
     #[cfg(target_arch = "x86_64")]
     {
         if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            let nr = 8;
             out.push(Kernel {
                 name: "avx2",
-                mr: 6,
-                nr: 8,
+                mr: DIRECT_ROWS[0],
+                nr,
                 kc: 256,
                 mc: 96,
                 nc: 2048,
                 pack_bt: Some(x86::pack_bt_f64_8),
                 run: x86::dgemm_avx2,
-                direct: x86::dgemm_direct_avx2,
-                direct_half: x86::dgemm_direct_avx2_half,
+                direct: direct_set(
+                    nr,
+                    [
+                        x86::dgemm_direct_avx2_full_6,
+                        x86::dgemm_direct_avx2_full_4,
+                        x86::dgemm_direct_avx2_full_2,
+                    ],
+                    [
+                        x86::dgemm_direct_avx2_half_6,
+                        x86::dgemm_direct_avx2_half_4,
+                        x86::dgemm_direct_avx2_half_2,
+                    ],
+                    None,
+                ),
             });
         }
         if std::is_x86_feature_detected!("avx512f") {
+            let nr = 16;
             out.push(Kernel {
                 name: "avx512",
-                mr: 6,
-                nr: 16,
+                mr: DIRECT_ROWS[0],
+                nr,
                 kc: 256,
                 mc: 120,
                 nc: 2048,
                 pack_bt: Some(x86::pack_bt_f64_16),
                 run: x86::dgemm_avx512,
-                direct: x86::dgemm_direct_avx512,
-                direct_half: x86::dgemm_direct_avx512_half,
+                direct: direct_set(
+                    nr,
+                    [
+                        x86::dgemm_direct_avx512_full_6,
+                        x86::dgemm_direct_avx512_full_4,
+                        x86::dgemm_direct_avx512_full_2,
+                    ],
+                    [
+                        x86::dgemm_direct_avx512_half_6,
+                        x86::dgemm_direct_avx512_half_4,
+                        x86::dgemm_direct_avx512_half_2,
+                    ],
+                    quarter_if_vl([
+                        x86::dgemm_direct_avx512_quarter_6,
+                        x86::dgemm_direct_avx512_quarter_4,
+                        x86::dgemm_direct_avx512_quarter_2,
+                    ]),
+                ),
             });
         }
     }

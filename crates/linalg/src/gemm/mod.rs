@@ -144,6 +144,27 @@ fn gemm_with<T: Float>(
     }
 }
 
+/// out ← out + α · 1ᵀ X: the column sums of X (`rows × cols`, both at least 1) in row
+/// order, added scaled to `out` (length `cols`); see [`Matrix::add_col_sums_to`].
+pub(crate) fn add_col_sums<T: Float>(alpha: T, x: &Matrix<T>, out: &mut [T]) {
+    // op(A) = 1ᵀ: one value read at every (0, p) through zero strides
+    let ones = View {
+        data: &[T::ONE],
+        rs: 0,
+        cs: 0,
+    };
+    let (k, n) = x.shape();
+    direct::gemm(
+        T::kernel(),
+        alpha,
+        ones,
+        view(x, Trans::N),
+        T::ONE,
+        out,
+        (1, n, k),
+    );
+}
+
 /// C ← β · C, without reading C when β = 0.
 fn scale_by_beta<T: Float>(beta: T, c: &mut Matrix<T>) {
     if beta == T::ZERO {
