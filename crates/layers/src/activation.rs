@@ -57,11 +57,7 @@ pub(crate) fn chunk_rows(cols: usize) -> usize {
 
 /// chunk ← chunk + b, b broadcast over the chunk's rows of `b.len()` elements.
 pub(crate) fn add_bias_rows<T: Float>(chunk: &mut [T], bias: &[T]) {
-    for row in chunk.chunks_exact_mut(bias.len().max(1)) {
-        for (x, &b) in row.iter_mut().zip(bias) {
-            *x += b;
-        }
-    }
+    vmath::add_rows(chunk, bias);
 }
 
 /// Replaces each row z by softmax(z)ᵢ = e^(zᵢ − max z) / Σⱼ e^(zⱼ − max z), rows in

@@ -49,7 +49,7 @@ use crate::error::{
     check_all_finite, check_positive, check_size, check_unit_interval, Error, Result,
 };
 use crate::hidden::{add_col_sums, HiddenLayer};
-use layerwise_linalg::{gemm, Float, Matrix, Trans};
+use layerwise_linalg::{gemm, vmath, Float, Matrix, Trans};
 use rand::Rng;
 use std::fmt;
 
@@ -595,25 +595,10 @@ impl<T: Float> Phases<'_, T> {
 
 /// Mean over rows of Σⱼ (xᵢⱼ − yᵢⱼ)².
 ///
-/// The sum runs in 8 interleaved partial sums (element e into sum e mod 8, then the eight
-/// added in order), so that it vectorises instead of waiting on one chain of additions.
+/// The sum runs in 8 interleaved partial sums ([`vmath::squared_distance`]), so that it
+/// vectorises instead of waiting on one chain of additions.
 fn squared_error<T: Float>(x: &Matrix<T>, y: &Matrix<T>) -> T {
-    const LANES: usize = 8;
-    let mut sums = [T::ZERO; LANES];
-    let (mut xs, mut ys) = (
-        x.as_slice().chunks_exact(LANES),
-        y.as_slice().chunks_exact(LANES),
-    );
-    for (a, b) in (&mut xs).zip(&mut ys) {
-        for ((s, &a), &b) in sums.iter_mut().zip(a).zip(b) {
-            *s += (a - b) * (a - b);
-        }
-    }
-    let tail = xs.remainder().iter().zip(ys.remainder());
-    for (s, (&a, &b)) in sums.iter_mut().zip(tail) {
-        *s += (a - b) * (a - b);
-    }
-    let total = sums.iter().fold(T::ZERO, |acc, &s| acc + s);
+    let total = vmath::squared_distance(x.as_slice(), y.as_slice());
     total / T::from_f64(x.rows().max(1) as f64)
 }
 

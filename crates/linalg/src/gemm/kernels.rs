@@ -340,7 +340,9 @@ mod x86 {
                             if beta != 0.0 {
                                 t = $add(t, $mul(vb, $mload!(dst, masks[v])));
                             }
-                            $mstore!(dst, masks[v], t);
+                            // a whole vector goes out by a plain store: a masked one
+                            // would keep the next pass from forwarding it to its loads
+                            $mstore!(dst, masks[v], t, cols >= (v + 1) * L);
                         }
                     }
                 }
@@ -387,8 +389,12 @@ mod x86 {
         };
     }
     macro_rules! store_avx512_ps {
-        ($p:expr, $m:expr, $v:expr) => {
-            _mm512_mask_storeu_ps($p, $m, $v)
+        ($p:expr, $m:expr, $v:expr, $full:expr) => {
+            if $full {
+                _mm512_storeu_ps($p, $v)
+            } else {
+                _mm512_mask_storeu_ps($p, $m, $v)
+            }
         };
     }
     macro_rules! load_avx512_pd {
@@ -397,8 +403,12 @@ mod x86 {
         };
     }
     macro_rules! store_avx512_pd {
-        ($p:expr, $m:expr, $v:expr) => {
-            _mm512_mask_storeu_pd($p, $m, $v)
+        ($p:expr, $m:expr, $v:expr, $full:expr) => {
+            if $full {
+                _mm512_storeu_pd($p, $v)
+            } else {
+                _mm512_mask_storeu_pd($p, $m, $v)
+            }
         };
     }
     macro_rules! load_vl_ps {
@@ -407,8 +417,12 @@ mod x86 {
         };
     }
     macro_rules! store_vl_ps {
-        ($p:expr, $m:expr, $v:expr) => {
-            _mm256_mask_storeu_ps($p, $m, $v)
+        ($p:expr, $m:expr, $v:expr, $full:expr) => {
+            if $full {
+                _mm256_storeu_ps($p, $v)
+            } else {
+                _mm256_mask_storeu_ps($p, $m, $v)
+            }
         };
     }
     macro_rules! load_vl_pd {
@@ -417,8 +431,12 @@ mod x86 {
         };
     }
     macro_rules! store_vl_pd {
-        ($p:expr, $m:expr, $v:expr) => {
-            _mm256_mask_storeu_pd($p, $m, $v)
+        ($p:expr, $m:expr, $v:expr, $full:expr) => {
+            if $full {
+                _mm256_storeu_pd($p, $v)
+            } else {
+                _mm256_mask_storeu_pd($p, $m, $v)
+            }
         };
     }
     macro_rules! load_avx2_ps {
@@ -427,8 +445,12 @@ mod x86 {
         };
     }
     macro_rules! store_avx2_ps {
-        ($p:expr, $m:expr, $v:expr) => {
-            _mm256_maskstore_ps($p, $m, $v)
+        ($p:expr, $m:expr, $v:expr, $full:expr) => {
+            if $full {
+                _mm256_storeu_ps($p, $v)
+            } else {
+                _mm256_maskstore_ps($p, $m, $v)
+            }
         };
     }
     macro_rules! load_avx2_pd {
@@ -437,8 +459,12 @@ mod x86 {
         };
     }
     macro_rules! store_avx2_pd {
-        ($p:expr, $m:expr, $v:expr) => {
-            _mm256_maskstore_pd($p, $m, $v)
+        ($p:expr, $m:expr, $v:expr, $full:expr) => {
+            if $full {
+                _mm256_storeu_pd($p, $v)
+            } else {
+                _mm256_maskstore_pd($p, $m, $v)
+            }
         };
     }
 
