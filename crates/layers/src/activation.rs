@@ -271,10 +271,10 @@ pub(crate) fn add_bias_gaussian_sample<T: Float>(
 #[track_caller]
 pub(crate) fn sigmoid_delta<T: Float>(grad: &mut Matrix<T>, y: &Matrix<T>) {
     assert_eq!(grad.shape(), y.shape(), "sigmoid_delta: shapes differ");
-    grad.par_rows_mut(|i, row| {
-        for (g, &yv) in row.iter_mut().zip(y.row(i)) {
-            *g = *g * yv * (T::ONE - yv);
-        }
+    let cols = y.cols().max(1);
+    grad.par_row_chunks_mut(chunk_rows(cols), |first, chunk| {
+        let y = &y.as_slice()[first * cols..first * cols + chunk.len()];
+        vmath::sigmoid_delta(chunk, y);
     });
 }
 

@@ -209,6 +209,61 @@ macro_rules! dispatch_squared_distance {
 dispatch_squared_distance!(squared_distance_f32, f32);
 dispatch_squared_distance!(squared_distance_f64, f64);
 
+/// g ← g · y · (1 − y) element by element, as (g·y)·(1 − y): ∂L/∂y turned into ∂L/∂z for
+/// y = σ(z); compiled for AVX-512 or AVX2 when the CPU has them.
+///
+/// # Panics
+/// If the slices differ in length.
+///
+/// # Examples
+/// ```
+/// let mut g = [2.0_f64, 1.0];
+/// layerwise_linalg::vmath::sigmoid_delta(&mut g, &[0.5, 1.0]);
+/// assert_eq!(g, [0.5, 0.0]);
+/// ```
+#[track_caller]
+pub fn sigmoid_delta<T: Float>(g: &mut [T], y: &[T]) {
+    assert_eq!(g.len(), y.len(), "sigmoid_delta: lengths differ");
+    T::sigmoid_delta_slice(g, y);
+}
+
+/// The loop of [`sigmoid_delta`].
+#[inline(always)]
+fn sigmoid_delta_any<T: Float>(g: &mut [T], y: &[T]) {
+    for (g, &y) in g.iter_mut().zip(y) {
+        *g = *g * y * (T::ONE - y);
+    }
+}
+
+macro_rules! dispatch_sigmoid_delta {
+    ($name:ident, $t:ty) => {
+        pub(crate) fn $name(g: &mut [$t], y: &[$t]) {
+            #[cfg(target_arch = "x86_64")]
+            if std::is_x86_feature_detected!("avx512f") {
+                #[target_feature(enable = "avx512f,avx2,fma")]
+                unsafe fn widest(g: &mut [$t], y: &[$t]) {
+                    sigmoid_delta_any(g, y);
+                }
+                // SAFETY: the CPU has just been found to support AVX-512 F.
+                return unsafe { widest(g, y) };
+            }
+            #[cfg(target_arch = "x86_64")]
+            if std::is_x86_feature_detected!("avx2") {
+                #[target_feature(enable = "avx2")]
+                unsafe fn wide(g: &mut [$t], y: &[$t]) {
+                    sigmoid_delta_any(g, y);
+                }
+                // SAFETY: the CPU has just been found to support AVX2.
+                return unsafe { wide(g, y) };
+            }
+            sigmoid_delta_any(g, y);
+        }
+    };
+}
+
+dispatch_sigmoid_delta!(sigmoid_delta_f32, f32);
+dispatch_sigmoid_delta!(sigmoid_delta_f64, f64);
+
 /// The loop of [`bernoulli`]; the comparison is exact, as w / 2³² is exact in f64.
 #[inline(always)]
 fn bernoulli_any<T: Float>(p: &[T], words: &[u32], out: &mut [T]) {
@@ -469,7 +524,7 @@ mod tests {
 
     /// The dispatched loops (AVX-512, AVX2 or plain) give the plain loops' bits.
     #[test]
-    fn add_rows_and_squared_distance_match_plain_loops_bit_for_bit() {
+    fn add_rows_squared_distance_and_sigmoid_delta_match_plain_loops_bit_for_bit() {
         for cols in [1, 3, 8, 20, 60, 37] {
             let x: Vec<f64> = (0..cols * 7).map(|i| (i as f64 * 0.37).sin()).collect();
             let b: Vec<f64> = (0..cols).map(|j| (j as f64 * 1.3).cos()).collect();
@@ -485,6 +540,11 @@ mod tests {
             }
             let want = sums.iter().fold(0.0, |acc, &s| acc + s);
             assert_eq!(squared_distance(&x, &y).to_bits(), want.to_bits());
+            let mut g = x.clone();
+            sigmoid_delta(&mut g, &y);
+            for ((&g, &v), &y) in g.iter().zip(&x).zip(&y) {
+                assert_eq!(g.to_bits(), (v * y * (1.0 - y)).to_bits());
+            }
         }
     }
 
