@@ -97,7 +97,7 @@ pub fn add_rows<T: Float>(x: &mut [T], b: &[T]) {
         return;
     }
     assert!(
-        x.len() % b.len() == 0,
+        x.len().is_multiple_of(b.len()),
         "add_rows: {} values are not whole rows of {}",
         x.len(),
         b.len()
