@@ -43,13 +43,13 @@ pub use monitor::RbmMonitor;
 pub use trainer::{Momentum, RbmTrainConfig, RbmTrainer, Sparsity};
 
 use crate::activation::{
-    add_bias_gaussian_sample, add_bias_sigmoid, add_bias_sigmoid_sample, softplus, RowStreams,
+    add_bias_gaussian_sample, add_bias_sigmoid, sigmoid_sample, softplus, RowStreams,
 };
 use crate::error::{
     check_all_finite, check_positive, check_size, check_unit_interval, Error, Result,
 };
 use crate::hidden::{add_col_sums, HiddenLayer};
-use layerwise_linalg::{gemm, vmath, Float, Matrix, Trans};
+use layerwise_linalg::{gemm, gemm_bias, vmath, Float, Matrix, Trans};
 use rand::Rng;
 use std::fmt;
 
@@ -291,11 +291,19 @@ impl<T: Float> Rbm<T> {
         rng: &mut R,
     ) {
         let streams = RowStreams::new(rng);
-        self.visible_linear_into(h, probs);
         let c = &self.visible_bias;
         match self.visible {
-            Visible::Bernoulli => add_bias_sigmoid_sample(probs, c, sample, &streams),
-            Visible::Gaussian => add_bias_gaussian_sample(probs, c, sample, &streams),
+            Visible::Bernoulli => {
+                // the bias goes in with the GEMM's epilogue (same bits as adding it after)
+                probs.reshape_uninit(h.rows(), self.n_visible());
+                let w = self.hidden.weights();
+                gemm_bias(T::ONE, h, Trans::N, w, Trans::N, c, probs);
+                sigmoid_sample(probs, sample, &streams);
+            }
+            Visible::Gaussian => {
+                self.visible_linear_into(h, probs);
+                add_bias_gaussian_sample(probs, c, sample, &streams);
+            }
         }
     }
 

@@ -44,14 +44,16 @@ pub const DIRECT_CLASSES: usize = 3;
 /// rows and `widths[w]` columns. Both lists fall from the kernel's `mr` and `nr`; a size
 /// the instruction set cannot do narrower repeats the one before it.
 ///
-/// Each routine is `(k, a, a_rs, a_cs, b, ldb, α, β, c, ldc, rows, cols)` with op(A)\[i, p\]
-/// at `a[i·a_rs + p·a_cs]` and op(B)\[p, j\] at `b[p·ldb + j]`, and sums every element in
-/// the same order as [`Kernel::run`], so the size chosen never changes a result.
+/// Each routine is `(k, a, a_rs, a_cs, b, ldb, α, β, bias, c, ldc, rows, cols)` with
+/// op(A)\[i, p\] at `a[i·a_rs + p·a_cs]` and op(B)\[p, j\] at `b[p·ldb + j]`; it writes
+/// t = α·acc (+ β·C when β ≠ 0), then t + bias\[j\] when `bias` is not null (the same two
+/// roundings as a GEMM followed by a bias pass), and sums every element in the same order as
+/// [`Kernel::run`], so the size chosen never changes a result.
 ///
 /// # Safety (of each routine)
 /// `a` addresses `rows` (1 ≤ rows ≤ its row size) rows of `k` readable values through its
-/// strides; `b` has `k` rows of `cols` (≤ its width) readable values; `c` as for
-/// [`Kernel::run`].
+/// strides; `b` has `k` rows of `cols` (≤ its width) readable values; `bias` is null or has
+/// `cols` readable values; `c` as for [`Kernel::run`].
 pub struct DirectSet<T> {
     /// Row sizes, largest (`mr`) first.
     pub rows: [usize; DIRECT_CLASSES],
@@ -79,8 +81,21 @@ impl<T> DirectSet<T> {
 }
 
 /// The signature of an in-place tile routine; see [`Kernel::direct`].
-pub type DirectFn<T> =
-    unsafe fn(usize, *const T, usize, usize, *const T, usize, T, T, *mut T, usize, usize, usize);
+pub type DirectFn<T> = unsafe fn(
+    usize,
+    *const T,
+    usize,
+    usize,
+    *const T,
+    usize,
+    T,
+    T,
+    *const T,
+    *mut T,
+    usize,
+    usize,
+    usize,
+);
 
 /// The signature of a tile routine; see [`Kernel::run`].
 pub type TileFn<T> = unsafe fn(usize, *const T, *const T, T, T, *mut T, usize, usize, usize);
@@ -164,6 +179,7 @@ unsafe fn portable_direct<T: Float>(
     ldb: usize,
     alpha: T,
     beta: T,
+    bias: *const T,
     c: *mut T,
     ldc: usize,
     rows: usize,
@@ -182,6 +198,14 @@ unsafe fn portable_direct<T: Float>(
         }
     }
     epilogue(&acc, NR, alpha, beta, c, ldc, rows, cols);
+    if !bias.is_null() {
+        let bias = std::slice::from_raw_parts(bias, cols);
+        for i in 0..rows {
+            for (j, &b) in bias.iter().enumerate() {
+                *c.add(i * ldc + j) += b;
+            }
+        }
+    }
 }
 
 /// The portable kernel for any float type.
@@ -297,6 +321,7 @@ mod x86 {
                 ldb: usize,
                 alpha: $t,
                 beta: $t,
+                bias: *const $t,
                 c: *mut $t,
                 ldc: usize,
                 rows: usize,
@@ -330,8 +355,14 @@ mod x86 {
                     }
                 }
 
-                // C ← α·acc (+ β·C) under the same masks
+                // C ← α·acc (+ β·C) (+ bias) under the same masks
                 let (va, vb) = ($set1(alpha), $set1(beta));
+                let mut bias_v = [$zero(); NV];
+                if !bias.is_null() {
+                    for v in 0..NV {
+                        bias_v[v] = $mload!(bias.wrapping_add(v * L), masks[v]);
+                    }
+                }
                 for i in 0..MR {
                     if i < rows {
                         for v in 0..NV {
@@ -339,6 +370,9 @@ mod x86 {
                             let mut t = $mul(va, acc[i][v]);
                             if beta != 0.0 {
                                 t = $add(t, $mul(vb, $mload!(dst, masks[v])));
+                            }
+                            if !bias.is_null() {
+                                t = $add(t, bias_v[v]);
                             }
                             // a whole vector goes out by a plain store: a masked one
                             // would keep the next pass from forwarding it to its loads
