@@ -134,7 +134,7 @@ impl<T: Float> HiddenLayer<T> {
     }
 
     /// [`HiddenLayer::forward`] into `out`, reshaped to `(n_samples, n_out)`, reusing its
-    /// buffer: the GEMM, then one row-parallel pass adding b and applying σ.
+    /// buffer: the GEMM with b added in its epilogue, then one row-parallel pass of σ.
     ///
     /// # Panics
     /// If `x.cols() ≠ n_in`.
@@ -158,7 +158,7 @@ impl<T: Float> HiddenLayer<T> {
     }
 
     /// `probs` ← σ(x Wᵀ + b) and `sample` ← a binary sample of it, both reshaped to
-    /// `(n_samples, n_out)`: the GEMM, then one row-parallel pass (bias, σ, draw) with a
+    /// `(n_samples, n_out)`: the GEMM with b, then one row-parallel pass (σ, draw) with a
     /// stream per row ([`crate::RowStreams`]), one value drawn from `rng`.
     ///
     /// # Panics

@@ -281,7 +281,8 @@ impl<T: Float> Rbm<T> {
     }
 
     /// `probs` ← E[v | h] and `sample` ← a sample of v | h, both `(n_samples, n_visible)`:
-    /// the GEMM, then one row-parallel pass (bias, σ or not, draw).
+    /// the GEMM (with the bias, for Bernoulli units), then one row-parallel pass (the bias
+    /// for Gaussian units, σ or not, draw).
     #[track_caller]
     fn visible_sample_into<R: Rng + ?Sized>(
         &self,
