@@ -57,11 +57,7 @@ pub(crate) fn chunk_rows(cols: usize) -> usize {
 
 /// chunk ← chunk + b, b broadcast over the chunk's rows of `b.len()` elements.
 pub(crate) fn add_bias_rows<T: Float>(chunk: &mut [T], bias: &[T]) {
-    for row in chunk.chunks_exact_mut(bias.len().max(1)) {
-        for (x, &b) in row.iter_mut().zip(bias) {
-            *x += b;
-        }
-    }
+    vmath::add_rows(chunk, bias);
 }
 
 /// Replaces each row z by softmax(z)ᵢ = e^(zᵢ − max z) / Σⱼ e^(zⱼ − max z), rows in
@@ -196,9 +192,12 @@ pub(crate) fn add_bias_sigmoid<T: Float>(z: &mut Matrix<T>, bias: &[T]) {
 /// z ← σ(z + b) and `sample` ← Bernoulli(z) in one pass over chunks of rows.
 ///
 /// `sample` is reshaped to the shape of z; the draws are those of [`sample_bernoulli`].
+/// The layers now add the bias in the GEMM (`gemm_bias`) and call [`sigmoid_sample`]; this
+/// form stays for the tests that pin the pass.
 ///
 /// # Panics
 /// If `bias.len() ≠ z.cols()`.
+#[cfg(test)]
 #[track_caller]
 pub(crate) fn add_bias_sigmoid_sample<T: Float>(
     z: &mut Matrix<T>,
@@ -207,10 +206,32 @@ pub(crate) fn add_bias_sigmoid_sample<T: Float>(
     streams: &RowStreams,
 ) {
     assert_eq!(bias.len(), z.cols(), "bias length ≠ cols");
+    sigmoid_sample_with(z, Some(bias), sample, streams);
+}
+
+/// z ← σ(z) and `sample` ← Bernoulli(z): [`add_bias_sigmoid_sample`] for a z that already
+/// holds its bias (from `gemm_bias`), drawing the same words.
+pub(crate) fn sigmoid_sample<T: Float>(
+    z: &mut Matrix<T>,
+    sample: &mut Matrix<T>,
+    streams: &RowStreams,
+) {
+    sigmoid_sample_with(z, None, sample, streams);
+}
+
+/// The pass of [`add_bias_sigmoid_sample`] and [`sigmoid_sample`].
+fn sigmoid_sample_with<T: Float>(
+    z: &mut Matrix<T>,
+    bias: Option<&[T]>,
+    sample: &mut Matrix<T>,
+    streams: &RowStreams,
+) {
     sample.reshape_uninit(z.rows(), z.cols());
-    let cols = bias.len().max(1);
+    let cols = z.cols().max(1);
     z.par_row_chunks_mut2(sample, chunk_rows(cols), |first, probs, bits| {
-        add_bias_rows(probs, bias);
+        if let Some(bias) = bias {
+            add_bias_rows(probs, bias);
+        }
         vmath::sigmoid(probs);
         sample_into(probs, bits, &mut streams.rows_from(first, cols));
     });
@@ -275,10 +296,10 @@ pub(crate) fn add_bias_gaussian_sample<T: Float>(
 #[track_caller]
 pub(crate) fn sigmoid_delta<T: Float>(grad: &mut Matrix<T>, y: &Matrix<T>) {
     assert_eq!(grad.shape(), y.shape(), "sigmoid_delta: shapes differ");
-    grad.par_rows_mut(|i, row| {
-        for (g, &yv) in row.iter_mut().zip(y.row(i)) {
-            *g = *g * yv * (T::ONE - yv);
-        }
+    let cols = y.cols().max(1);
+    grad.par_row_chunks_mut(chunk_rows(cols), |first, chunk| {
+        let y = &y.as_slice()[first * cols..first * cols + chunk.len()];
+        vmath::sigmoid_delta(chunk, y);
     });
 }
 

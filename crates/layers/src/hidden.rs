@@ -16,10 +16,10 @@
 //! weights and hidden bias), so a pretrained layer and the classifier's hidden layer are the
 //! same parameters.
 
-use crate::activation::{add_bias_sigmoid, add_bias_sigmoid_sample, sigmoid_delta, RowStreams};
+use crate::activation::{sigmoid_delta, sigmoid_inplace, sigmoid_sample, RowStreams};
 use crate::error::{check_size, Result};
 use crate::sgd::{SgdStep, Velocity};
-use layerwise_linalg::{gemm, matmul, Float, Matrix, Trans};
+use layerwise_linalg::{gemm, gemm_bias, matmul, Float, Matrix, Trans};
 use rand::Rng;
 
 /// A sigmoid layer with weights `(n_out, n_in)` and a bias of length `n_out`.
@@ -106,6 +106,15 @@ impl<T: Float> HiddenLayer<T> {
         z
     }
 
+    /// z ← x Wᵀ + b (the GEMM of the forward pass, the bias added in its epilogue), z
+    /// reshaped to `(n_samples, n_out)`; the same bits as [`HiddenLayer::linear_into`]
+    /// followed by adding b.
+    #[track_caller]
+    fn affine_into(&self, x: &Matrix<T>, z: &mut Matrix<T>) {
+        z.reshape_uninit(x.rows(), self.n_out());
+        gemm_bias(T::ONE, x, Trans::N, &self.weights, Trans::T, &self.bias, z);
+    }
+
     /// z ← x Wᵀ (the GEMM of the forward pass), z reshaped to `(n_samples, n_out)`.
     #[track_caller]
     fn linear_into(&self, x: &Matrix<T>, z: &mut Matrix<T>) {
@@ -125,14 +134,14 @@ impl<T: Float> HiddenLayer<T> {
     }
 
     /// [`HiddenLayer::forward`] into `out`, reshaped to `(n_samples, n_out)`, reusing its
-    /// buffer: the GEMM, then one row-parallel pass adding b and applying σ.
+    /// buffer: the GEMM with b added in its epilogue, then one row-parallel pass of σ.
     ///
     /// # Panics
     /// If `x.cols() ≠ n_in`.
     #[track_caller]
     pub fn forward_into(&self, x: &Matrix<T>, out: &mut Matrix<T>) {
-        self.linear_into(x, out);
-        add_bias_sigmoid(out, &self.bias);
+        self.affine_into(x, out);
+        sigmoid_inplace(out);
     }
 
     /// A binary sample of the outputs: each unit on with probability σ(x Wᵀ + b).
@@ -149,7 +158,7 @@ impl<T: Float> HiddenLayer<T> {
     }
 
     /// `probs` ← σ(x Wᵀ + b) and `sample` ← a binary sample of it, both reshaped to
-    /// `(n_samples, n_out)`: the GEMM, then one row-parallel pass (bias, σ, draw) with a
+    /// `(n_samples, n_out)`: the GEMM with b, then one row-parallel pass (σ, draw) with a
     /// stream per row ([`crate::RowStreams`]), one value drawn from `rng`.
     ///
     /// # Panics
@@ -163,8 +172,8 @@ impl<T: Float> HiddenLayer<T> {
         rng: &mut R,
     ) {
         let streams = RowStreams::new(rng);
-        self.linear_into(x, probs);
-        add_bias_sigmoid_sample(probs, &self.bias, sample, &streams);
+        self.affine_into(x, probs);
+        sigmoid_sample(probs, sample, &streams);
     }
 
     /// Gradients and ∂L/∂x, given the layer's input x, its output y and ∂L/∂y.

@@ -2,7 +2,8 @@
 //!
 //! `cargo bench -p layerwise-linalg --bench gemm` runs itself once per thread count (1 and 2,
 //! or the counts in `BENCH_THREADS=1,2,4`) and prints GFLOP/s for both libraries and their
-//! ratio. Each figure is the best of five timed batches of about 0.1 s.
+//! ratio (`BENCH_FILTER=dW` keeps the shapes whose label holds it). Each figure is the best
+//! of five timed batches of about 0.1 s.
 
 use layerwise_linalg::{gemm, gemm_kernel_name, set_threads, Float, Matrix, Trans};
 use std::process::Command;
@@ -55,11 +56,13 @@ fn parent() {
 }
 
 fn child(threads: usize) {
-    if threads == 1 {
+    if threads == 1 && std::env::var_os("BENCH_FILTER").is_none() {
         sigmoid_rates();
     }
     set_threads(threads);
-    for &(label, m, k, n, ta, tb) in &SHAPES {
+    // BENCH_FILTER=square (say) runs only the shapes whose label contains it
+    let filter = std::env::var("BENCH_FILTER").unwrap_or_default();
+    for &(label, m, k, n, ta, tb) in SHAPES.iter().filter(|s| s.0.contains(&filter)) {
         row::<f32>(label, threads, (m, k, n), ta, tb);
         row::<f64>(label, threads, (m, k, n), ta, tb);
     }

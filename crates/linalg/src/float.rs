@@ -77,12 +77,28 @@ pub(crate) mod sealed {
         fn softplus_slice(x: &mut [Self]);
         /// Bernoulli draws from 32-bit words, vectorised (see `vmath::bernoulli`).
         fn bernoulli_slice(p: &[Self], words: &[u32], out: &mut [Self]);
+        /// x ← x + b over whole rows of `b.len()`, vectorised (see `vmath::add_rows`).
+        fn add_rows_slice(x: &mut [Self], b: &[Self]);
+        /// Σ (x − y)² in 8 partial sums, vectorised (see `vmath::squared_distance`).
+        fn squared_distance_slice(x: &[Self], y: &[Self]) -> Self;
+        /// g ← g·y·(1 − y), vectorised (see `vmath::sigmoid_delta`).
+        fn sigmoid_delta_slice(g: &mut [Self], y: &[Self]);
     }
 }
 
 macro_rules! impl_float {
-    ($t:ty, $simd:path, $exp:path, $sigmoid:path, $softplus:path, $bernoulli:path) => {
+    ($t:ty, $simd:path, $exp:path, $sigmoid:path, $softplus:path, $bernoulli:path,
+     $add_rows:path, $squared_distance:path, $sigmoid_delta:path) => {
         impl sealed::Sealed for $t {
+            fn sigmoid_delta_slice(g: &mut [Self], y: &[Self]) {
+                $sigmoid_delta(g, y)
+            }
+            fn squared_distance_slice(x: &[Self], y: &[Self]) -> Self {
+                $squared_distance(x, y)
+            }
+            fn add_rows_slice(x: &mut [Self], b: &[Self]) {
+                $add_rows(x, b)
+            }
             fn softplus_slice(x: &mut [Self]) {
                 $softplus(x)
             }
@@ -162,7 +178,10 @@ impl_float!(
     crate::vmath::exp_f32,
     crate::vmath::sigmoid_f32,
     crate::vmath::softplus_f32,
-    crate::vmath::bernoulli_f32
+    crate::vmath::bernoulli_f32,
+    crate::vmath::add_rows_f32,
+    crate::vmath::squared_distance_f32,
+    crate::vmath::sigmoid_delta_f32
 );
 impl_float!(
     f64,
@@ -170,5 +189,8 @@ impl_float!(
     crate::vmath::exp_f64,
     crate::vmath::sigmoid_f64,
     crate::vmath::softplus_f64,
-    crate::vmath::bernoulli_f64
+    crate::vmath::bernoulli_f64,
+    crate::vmath::add_rows_f64,
+    crate::vmath::squared_distance_f64,
+    crate::vmath::sigmoid_delta_f64
 );

@@ -27,6 +27,6 @@ pub mod vmath;
 
 pub use error::{Error, Result};
 pub use float::Float;
-pub use gemm::{gemm, gemm_kernel_name, matmul, Trans, PACKING_THRESHOLD};
+pub use gemm::{gemm, gemm_bias, gemm_kernel_name, matmul, Trans, PACKING_THRESHOLD};
 pub use matrix::Matrix;
 pub use parallel::{set_threads, threads};

@@ -148,12 +148,15 @@ impl<T: Float> Matrix<T> {
     /// If an index is `≥ rows`.
     #[track_caller]
     pub fn select_rows_into(&self, indices: &[usize], out: &mut Self) {
-        out.data.clear();
-        for &i in indices {
-            out.data.extend_from_slice(self.row(i));
+        let cols = self.cols;
+        out.reshape_uninit(indices.len(), cols);
+        for (n, &i) in indices.iter().enumerate() {
+            let dst = &mut out.data[n * cols..(n + 1) * cols];
+            // an element loop, not copy_from_slice: a call to memmove per short row costs
+            for (d, &v) in dst.iter_mut().zip(self.row(i)) {
+                *d = v;
+            }
         }
-        out.rows = indices.len();
-        out.cols = self.cols;
     }
 
     /// Reshapes to `rows × cols`, reusing the buffer; the values are left unspecified (zero
@@ -242,7 +245,11 @@ impl<T: Float> Matrix<T> {
     }
 
     /// out\[j\] ← out\[j\] + α Σᵢ self\[i, j\] for each column j (a bias gradient), summing
-    /// each column in row order; compiled for AVX-512 or AVX2 when the CPU has them.
+    /// each column in row order from 0, then adding α times the sum to out\[j\].
+    ///
+    /// The sums run on the GEMM's in-place kernels as 1ᵀ · self (each step an FMA by 1,
+    /// which is exactly an addition), so every element is computed by the same operations
+    /// as the plain loop, in vector registers.
     ///
     /// # Panics
     /// If `out.len() ≠ cols`.
@@ -257,18 +264,13 @@ impl<T: Float> Matrix<T> {
     #[track_caller]
     pub fn add_col_sums_to(&self, alpha: T, out: &mut [T]) {
         assert_eq!(out.len(), self.cols, "add_col_sums_to: out length ≠ cols");
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::is_x86_feature_detected!("avx512f") {
-                // SAFETY: the CPU has just been found to support AVX-512 F.
-                return unsafe { col_sums_avx512(self, alpha, out) };
-            }
-            if std::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has just been found to support AVX2.
-                return unsafe { col_sums_avx2(self, alpha, out) };
-            }
+        if self.rows == 0 || self.cols == 0 {
+            // no sum to run: each out[j] + α·0, as the loop would give
+            let zero = alpha * T::ZERO;
+            out.iter_mut().for_each(|x| *x += zero);
+            return;
         }
-        col_sums_any(self, alpha, out);
+        crate::gemm::add_col_sums(alpha, self, out);
     }
 
     /// Σⱼ self[i, j] for each row i: a vector of length `rows`.
@@ -329,38 +331,6 @@ impl<T: Float> IndexMut<(usize, usize)> for Matrix<T> {
             self.shape()
         );
         &mut self.data[i * self.cols + j]
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn col_sums_avx512<T: Float>(m: &Matrix<T>, alpha: T, out: &mut [T]) {
-    col_sums_any(m, alpha, out);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn col_sums_avx2<T: Float>(m: &Matrix<T>, alpha: T, out: &mut [T]) {
-    col_sums_any(m, alpha, out);
-}
-
-/// The loop of [`Matrix::add_col_sums_to`]: columns in blocks of 64 whose sums stay in
-/// registers while the rows go past.
-#[inline(always)]
-fn col_sums_any<T: Float>(m: &Matrix<T>, alpha: T, out: &mut [T]) {
-    const BLOCK: usize = 64;
-    let cols = m.cols;
-    for (b, out) in out.chunks_mut(BLOCK).enumerate() {
-        let first = b * BLOCK;
-        let mut sums = [T::ZERO; BLOCK];
-        for row in m.data.chunks_exact(cols) {
-            for (s, &x) in sums.iter_mut().zip(&row[first..first + out.len()]) {
-                *s += x;
-            }
-        }
-        for (x, &s) in out.iter_mut().zip(&sums) {
-            *x += alpha * s;
-        }
     }
 }
 

@@ -78,6 +78,192 @@ pub fn bernoulli<T: Float>(p: &[T], words: &[u32], out: &mut [T]) {
     T::bernoulli_slice(p, words, out);
 }
 
+/// x ← x + b with b broadcast over the rows: `x` holds whole rows of `b.len()` elements (a
+/// bias added after a layer's GEMM). Each element is one addition, as in the plain loop;
+/// the loop is compiled for AVX-512 or AVX2 when the CPU has them.
+///
+/// # Panics
+/// If `x.len()` is not a multiple of `b.len()` (for a non-empty `b`).
+///
+/// # Examples
+/// ```
+/// let mut x = [1.0_f32, 2.0, 3.0, 4.0];
+/// layerwise_linalg::vmath::add_rows(&mut x, &[10.0, 20.0]);
+/// assert_eq!(x, [11.0, 22.0, 13.0, 24.0]);
+/// ```
+#[track_caller]
+pub fn add_rows<T: Float>(x: &mut [T], b: &[T]) {
+    if b.is_empty() {
+        return;
+    }
+    assert!(
+        x.len().is_multiple_of(b.len()),
+        "add_rows: {} values are not whole rows of {}",
+        x.len(),
+        b.len()
+    );
+    T::add_rows_slice(x, b);
+}
+
+/// The loop of [`add_rows`].
+#[inline(always)]
+fn add_rows_any<T: Float>(x: &mut [T], b: &[T]) {
+    for row in x.chunks_exact_mut(b.len()) {
+        for (v, &c) in row.iter_mut().zip(b) {
+            *v += c;
+        }
+    }
+}
+
+macro_rules! dispatch_add_rows {
+    ($name:ident, $t:ty) => {
+        pub(crate) fn $name(x: &mut [$t], b: &[$t]) {
+            #[cfg(target_arch = "x86_64")]
+            if std::is_x86_feature_detected!("avx512f") {
+                #[target_feature(enable = "avx512f,avx2,fma")]
+                unsafe fn widest(x: &mut [$t], b: &[$t]) {
+                    add_rows_any(x, b);
+                }
+                // SAFETY: the CPU has just been found to support AVX-512 F.
+                return unsafe { widest(x, b) };
+            }
+            #[cfg(target_arch = "x86_64")]
+            if std::is_x86_feature_detected!("avx2") {
+                #[target_feature(enable = "avx2")]
+                unsafe fn wide(x: &mut [$t], b: &[$t]) {
+                    add_rows_any(x, b);
+                }
+                // SAFETY: the CPU has just been found to support AVX2.
+                return unsafe { wide(x, b) };
+            }
+            add_rows_any(x, b);
+        }
+    };
+}
+
+dispatch_add_rows!(add_rows_f32, f32);
+dispatch_add_rows!(add_rows_f64, f64);
+
+/// Σₑ (xₑ − yₑ)², summed in 8 interleaved partial sums (element e into sum e mod 8, then
+/// the eight added in order from 0), so that it runs in vector registers; compiled for
+/// AVX-512 or AVX2 when the CPU has them (the order, and so the result, is the same).
+///
+/// # Panics
+/// If the slices differ in length.
+///
+/// # Examples
+/// ```
+/// let d = layerwise_linalg::vmath::squared_distance(&[1.0_f64, 2.0, 3.0], &[1.0, 0.0, 0.0]);
+/// assert_eq!(d, 13.0);
+/// ```
+#[track_caller]
+pub fn squared_distance<T: Float>(x: &[T], y: &[T]) -> T {
+    assert_eq!(x.len(), y.len(), "squared_distance: lengths differ");
+    T::squared_distance_slice(x, y)
+}
+
+/// The loop of [`squared_distance`].
+#[inline(always)]
+fn squared_distance_any<T: Float>(x: &[T], y: &[T]) -> T {
+    const LANES: usize = 8;
+    let mut sums = [T::ZERO; LANES];
+    let (mut xs, mut ys) = (x.chunks_exact(LANES), y.chunks_exact(LANES));
+    for (a, b) in (&mut xs).zip(&mut ys) {
+        for ((s, &a), &b) in sums.iter_mut().zip(a).zip(b) {
+            *s += (a - b) * (a - b);
+        }
+    }
+    let tail = xs.remainder().iter().zip(ys.remainder());
+    for (s, (&a, &b)) in sums.iter_mut().zip(tail) {
+        *s += (a - b) * (a - b);
+    }
+    sums.iter().fold(T::ZERO, |acc, &s| acc + s)
+}
+
+macro_rules! dispatch_squared_distance {
+    ($name:ident, $t:ty) => {
+        pub(crate) fn $name(x: &[$t], y: &[$t]) -> $t {
+            #[cfg(target_arch = "x86_64")]
+            if std::is_x86_feature_detected!("avx512f") {
+                #[target_feature(enable = "avx512f,avx2,fma")]
+                unsafe fn widest(x: &[$t], y: &[$t]) -> $t {
+                    squared_distance_any(x, y)
+                }
+                // SAFETY: the CPU has just been found to support AVX-512 F.
+                return unsafe { widest(x, y) };
+            }
+            #[cfg(target_arch = "x86_64")]
+            if std::is_x86_feature_detected!("avx2") {
+                #[target_feature(enable = "avx2")]
+                unsafe fn wide(x: &[$t], y: &[$t]) -> $t {
+                    squared_distance_any(x, y)
+                }
+                // SAFETY: the CPU has just been found to support AVX2.
+                return unsafe { wide(x, y) };
+            }
+            squared_distance_any(x, y)
+        }
+    };
+}
+
+dispatch_squared_distance!(squared_distance_f32, f32);
+dispatch_squared_distance!(squared_distance_f64, f64);
+
+/// g ← g · y · (1 − y) element by element, as (g·y)·(1 − y): ∂L/∂y turned into ∂L/∂z for
+/// y = σ(z); compiled for AVX-512 or AVX2 when the CPU has them.
+///
+/// # Panics
+/// If the slices differ in length.
+///
+/// # Examples
+/// ```
+/// let mut g = [2.0_f64, 1.0];
+/// layerwise_linalg::vmath::sigmoid_delta(&mut g, &[0.5, 1.0]);
+/// assert_eq!(g, [0.5, 0.0]);
+/// ```
+#[track_caller]
+pub fn sigmoid_delta<T: Float>(g: &mut [T], y: &[T]) {
+    assert_eq!(g.len(), y.len(), "sigmoid_delta: lengths differ");
+    T::sigmoid_delta_slice(g, y);
+}
+
+/// The loop of [`sigmoid_delta`].
+#[inline(always)]
+fn sigmoid_delta_any<T: Float>(g: &mut [T], y: &[T]) {
+    for (g, &y) in g.iter_mut().zip(y) {
+        *g = *g * y * (T::ONE - y);
+    }
+}
+
+macro_rules! dispatch_sigmoid_delta {
+    ($name:ident, $t:ty) => {
+        pub(crate) fn $name(g: &mut [$t], y: &[$t]) {
+            #[cfg(target_arch = "x86_64")]
+            if std::is_x86_feature_detected!("avx512f") {
+                #[target_feature(enable = "avx512f,avx2,fma")]
+                unsafe fn widest(g: &mut [$t], y: &[$t]) {
+                    sigmoid_delta_any(g, y);
+                }
+                // SAFETY: the CPU has just been found to support AVX-512 F.
+                return unsafe { widest(g, y) };
+            }
+            #[cfg(target_arch = "x86_64")]
+            if std::is_x86_feature_detected!("avx2") {
+                #[target_feature(enable = "avx2")]
+                unsafe fn wide(g: &mut [$t], y: &[$t]) {
+                    sigmoid_delta_any(g, y);
+                }
+                // SAFETY: the CPU has just been found to support AVX2.
+                return unsafe { wide(g, y) };
+            }
+            sigmoid_delta_any(g, y);
+        }
+    };
+}
+
+dispatch_sigmoid_delta!(sigmoid_delta_f32, f32);
+dispatch_sigmoid_delta!(sigmoid_delta_f64, f64);
+
 /// The loop of [`bernoulli`]; the comparison is exact, as w / 2³² is exact in f64.
 #[inline(always)]
 fn bernoulli_any<T: Float>(p: &[T], words: &[u32], out: &mut [T]) {
@@ -334,6 +520,32 @@ mod tests {
 
     fn ulps_f64(a: f64, b: f64) -> u64 {
         (a.to_bits() as i128 - b.to_bits() as i128).unsigned_abs() as u64
+    }
+
+    /// The dispatched loops (AVX-512, AVX2 or plain) give the plain loops' bits.
+    #[test]
+    fn add_rows_squared_distance_and_sigmoid_delta_match_plain_loops_bit_for_bit() {
+        for cols in [1, 3, 8, 20, 60, 37] {
+            let x: Vec<f64> = (0..cols * 7).map(|i| (i as f64 * 0.37).sin()).collect();
+            let b: Vec<f64> = (0..cols).map(|j| (j as f64 * 1.3).cos()).collect();
+            let mut got = x.clone();
+            add_rows(&mut got, &b);
+            for (e, (&g, &v)) in got.iter().zip(&x).enumerate() {
+                assert_eq!(g.to_bits(), (v + b[e % cols]).to_bits());
+            }
+            let y: Vec<f64> = x.iter().map(|v| v * 0.5 + 0.1).collect();
+            let mut sums = [0.0; 8];
+            for (e, (&a, &c)) in x.iter().zip(&y).enumerate() {
+                sums[e % 8] += (a - c) * (a - c);
+            }
+            let want = sums.iter().fold(0.0, |acc, &s| acc + s);
+            assert_eq!(squared_distance(&x, &y).to_bits(), want.to_bits());
+            let mut g = x.clone();
+            sigmoid_delta(&mut g, &y);
+            for ((&g, &v), &y) in g.iter().zip(&x).zip(&y) {
+                assert_eq!(g.to_bits(), (v * y * (1.0 - y)).to_bits());
+            }
+        }
     }
 
     #[test]

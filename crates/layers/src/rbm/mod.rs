@@ -43,13 +43,13 @@ pub use monitor::RbmMonitor;
 pub use trainer::{Momentum, RbmTrainConfig, RbmTrainer, Sparsity};
 
 use crate::activation::{
-    add_bias_gaussian_sample, add_bias_sigmoid, add_bias_sigmoid_sample, softplus, RowStreams,
+    add_bias_gaussian_sample, add_bias_sigmoid, sigmoid_sample, softplus, RowStreams,
 };
 use crate::error::{
     check_all_finite, check_positive, check_size, check_unit_interval, Error, Result,
 };
 use crate::hidden::{add_col_sums, HiddenLayer};
-use layerwise_linalg::{gemm, Float, Matrix, Trans};
+use layerwise_linalg::{gemm, gemm_bias, vmath, Float, Matrix, Trans};
 use rand::Rng;
 use std::fmt;
 
@@ -281,7 +281,8 @@ impl<T: Float> Rbm<T> {
     }
 
     /// `probs` ← E[v | h] and `sample` ← a sample of v | h, both `(n_samples, n_visible)`:
-    /// the GEMM, then one row-parallel pass (bias, σ or not, draw).
+    /// the GEMM (with the bias, for Bernoulli units), then one row-parallel pass (the bias
+    /// for Gaussian units, σ or not, draw).
     #[track_caller]
     fn visible_sample_into<R: Rng + ?Sized>(
         &self,
@@ -291,11 +292,19 @@ impl<T: Float> Rbm<T> {
         rng: &mut R,
     ) {
         let streams = RowStreams::new(rng);
-        self.visible_linear_into(h, probs);
         let c = &self.visible_bias;
         match self.visible {
-            Visible::Bernoulli => add_bias_sigmoid_sample(probs, c, sample, &streams),
-            Visible::Gaussian => add_bias_gaussian_sample(probs, c, sample, &streams),
+            Visible::Bernoulli => {
+                // the bias goes in with the GEMM's epilogue (same bits as adding it after)
+                probs.reshape_uninit(h.rows(), self.n_visible());
+                let w = self.hidden.weights();
+                gemm_bias(T::ONE, h, Trans::N, w, Trans::N, c, probs);
+                sigmoid_sample(probs, sample, &streams);
+            }
+            Visible::Gaussian => {
+                self.visible_linear_into(h, probs);
+                add_bias_gaussian_sample(probs, c, sample, &streams);
+            }
         }
     }
 
@@ -595,25 +604,10 @@ impl<T: Float> Phases<'_, T> {
 
 /// Mean over rows of Σⱼ (xᵢⱼ − yᵢⱼ)².
 ///
-/// The sum runs in 8 interleaved partial sums (element e into sum e mod 8, then the eight
-/// added in order), so that it vectorises instead of waiting on one chain of additions.
+/// The sum runs in 8 interleaved partial sums ([`vmath::squared_distance`]), so that it
+/// vectorises instead of waiting on one chain of additions.
 fn squared_error<T: Float>(x: &Matrix<T>, y: &Matrix<T>) -> T {
-    const LANES: usize = 8;
-    let mut sums = [T::ZERO; LANES];
-    let (mut xs, mut ys) = (
-        x.as_slice().chunks_exact(LANES),
-        y.as_slice().chunks_exact(LANES),
-    );
-    for (a, b) in (&mut xs).zip(&mut ys) {
-        for ((s, &a), &b) in sums.iter_mut().zip(a).zip(b) {
-            *s += (a - b) * (a - b);
-        }
-    }
-    let tail = xs.remainder().iter().zip(ys.remainder());
-    for (s, (&a, &b)) in sums.iter_mut().zip(tail) {
-        *s += (a - b) * (a - b);
-    }
-    let total = sums.iter().fold(T::ZERO, |acc, &s| acc + s);
+    let total = vmath::squared_distance(x.as_slice(), y.as_slice());
     total / T::from_f64(x.rows().max(1) as f64)
 }
 

@@ -9,20 +9,23 @@
 //! and threads take ranges of whole tiles, so a result never depends on the thread count.
 
 use super::kernels::Kernel;
-use super::packed::{aligned, give_back, in_tile_ranges, pack_b, take_buffer, SharedC, View};
+use super::packed::{aligned, give_back, in_tile_ranges, pack_b, take_buffer, Pad, SharedC, View};
 use crate::Float;
 use std::ops::Range;
 
 /// Bytes of A one block of rows may span (most of a 1 MiB L2, half of a small one).
 const A_BLOCK_BYTES: usize = 256 << 10;
 
-/// C ← α · op(A) · op(B) + β · C for `c` row-major `m × n`, with k ≥ 1.
+/// C ← α · op(A) · op(B) + β · C (+ 1 · biasᵀ, each row) for `c` row-major `m × n`, with
+/// k ≥ 1 and `bias` of length n.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn gemm<T: Float>(
     kern: &Kernel<T>,
     alpha: T,
     a: View<'_, T>,
     b: View<'_, T>,
     beta: T,
+    bias: Option<&[T]>,
     c: &mut [T],
     (m, n, k): (usize, usize, usize),
 ) {
@@ -34,7 +37,7 @@ pub(super) fn gemm<T: Float>(
     } else {
         buf = take_buffer::<T>(n.next_multiple_of(nr) * k);
         let out = aligned(&mut buf, n.next_multiple_of(nr) * k);
-        pack_b(kern, b, 0..k, 0..n, out);
+        pack_b(kern, b, 0..k, 0..n, out, Pad::Unread);
         Some(&*out)
     };
     let b_tile = |j0: usize| -> (*const T, usize) {
@@ -47,7 +50,20 @@ pub(super) fn gemm<T: Float>(
     in_tile_ranges(kern, (m, n, k), |rows, cols| {
         // SAFETY: `rows × cols` lies inside C and no other thread writes it; A, B and the
         // panels hold the values `tiles` reads (see its contract).
-        unsafe { tiles(kern, alpha, a, &b_tile, beta, shared, (n, k), rows, cols) }
+        unsafe {
+            tiles(
+                kern,
+                alpha,
+                a,
+                &b_tile,
+                beta,
+                bias,
+                shared,
+                (n, k),
+                rows,
+                cols,
+            )
+        }
     });
     if panels.is_some() {
         give_back(buf);
@@ -56,13 +72,14 @@ pub(super) fn gemm<T: Float>(
 
 /// The tiles of C in `rows × cols`: rows in blocks of A that fit [`A_BLOCK_BYTES`], then
 /// columns in steps of `nr` (a B tile stays in L1 while the row tiles go past it), then rows
-/// in steps of `mr`.
+/// in steps of `mr`; a ragged last tile takes the narrowest, shortest routine of
+/// [`Kernel::direct`] that holds it.
 ///
 /// # Safety
 /// `c` addresses a row-major buffer with `n` columns, `rows × cols` inside it, that no
 /// other thread writes inside `rows × cols`; `cols.start` is a multiple of `nr`;
 /// `b_tile(j0)` gives the first value and row stride of B's columns `j0..j0 + nr`, with k
-/// rows readable up to column n.
+/// rows readable up to column n; `bias`, when given, has n values.
 #[allow(clippy::too_many_arguments)]
 unsafe fn tiles<T: Float>(
     kern: &Kernel<T>,
@@ -70,6 +87,7 @@ unsafe fn tiles<T: Float>(
     a: View<'_, T>,
     b_tile: &impl Fn(usize) -> (*const T, usize),
     beta: T,
+    bias: Option<&[T]>,
     c: SharedC<T>,
     (n, k): (usize, usize),
     rows: Range<usize>,
@@ -82,17 +100,22 @@ unsafe fn tiles<T: Float>(
         let block_end = rows.end.min(ib + block);
         for j0 in cols.clone().step_by(nr) {
             let (bp, ldb) = b_tile(j0);
+            let bias_j = bias.map_or(std::ptr::null(), |b| b[j0..].as_ptr());
             let w = nr.min(cols.end - j0);
-            let run = if 2 * w <= nr {
-                kern.direct_half
-            } else {
-                kern.direct
-            };
+            let run = kern.direct.for_tile(mr, w);
             for i0 in (ib..block_end).step_by(mr) {
                 let h = mr.min(block_end - i0);
+                // the last row tile of a block may be shorter: the smallest routine that fits
+                let run = if h < mr {
+                    kern.direct.for_tile(h, w)
+                } else {
+                    run
+                };
                 let ap = a.data[i0 * a.rs..].as_ptr();
                 let tile = c.0.add(i0 * n + j0);
-                run(k, ap, a.rs, a.cs, bp, ldb, alpha, beta, tile, n, h, w);
+                run(
+                    k, ap, a.rs, a.cs, bp, ldb, alpha, beta, bias_j, tile, n, h, w,
+                );
             }
         }
     }

@@ -32,22 +32,70 @@ pub struct Kernel<T> {
     /// `a` holds `mr·kc` and `b` `nr·kc` readable values; `c` addresses a `rows × cols`
     /// tile (rows ≤ mr, cols ≤ nr) with row stride `ldc`; the CPU has the kernel's features.
     pub run: TileFn<T>,
-    /// The same tile read in place, for products too small to pay for packing:
-    /// `(k, a, a_rs, a_cs, b, ldb, α, β, c, ldc, rows, cols)` with op(A)\[i, p\] at
-    /// `a[i·a_rs + p·a_cs]` and op(B)\[p, j\] at `b[p·ldb + j]`.
-    ///
-    /// # Safety
-    /// `a` addresses `rows` (1 ≤ rows ≤ mr) rows of `k` readable values through its strides;
-    /// `b` has `k` rows of `cols` (≤ nr) readable values; `c` as for [`Kernel::run`].
-    pub direct: DirectFn<T>,
-    /// [`Kernel::direct`] for a tile at most `nr / 2` columns wide (the column tail), doing
-    /// half the multiply-adds.
-    pub direct_half: DirectFn<T>,
+    /// The same tile read in place, for products too small to pay for packing, in
+    /// [`DIRECT_CLASSES`] sizes so that a ragged edge of C does not pay for a whole tile.
+    pub direct: DirectSet<T>,
+}
+
+/// How many row and column sizes [`DirectSet`] holds.
+pub const DIRECT_CLASSES: usize = 3;
+
+/// In-place tile routines by tile size: `run[r][w]` computes a tile of at most `rows[r]`
+/// rows and `widths[w]` columns. Both lists fall from the kernel's `mr` and `nr`; a size
+/// the instruction set cannot do narrower repeats the one before it.
+///
+/// Each routine is `(k, a, a_rs, a_cs, b, ldb, α, β, bias, c, ldc, rows, cols)` with
+/// op(A)\[i, p\] at `a[i·a_rs + p·a_cs]` and op(B)\[p, j\] at `b[p·ldb + j]`; it writes
+/// t = α·acc (+ β·C when β ≠ 0), then t + bias\[j\] when `bias` is not null (the same two
+/// roundings as a GEMM followed by a bias pass), and sums every element in the same order as
+/// [`Kernel::run`], so the size chosen never changes a result.
+///
+/// # Safety (of each routine)
+/// `a` addresses `rows` (1 ≤ rows ≤ its row size) rows of `k` readable values through its
+/// strides; `b` has `k` rows of `cols` (≤ its width) readable values; `bias` is null or has
+/// `cols` readable values; `c` as for [`Kernel::run`].
+pub struct DirectSet<T> {
+    /// Row sizes, largest (`mr`) first.
+    pub rows: [usize; DIRECT_CLASSES],
+    /// Column widths, largest (`nr`) first.
+    pub widths: [usize; DIRECT_CLASSES],
+    /// The routines, `[row class][width class]`.
+    pub run: [[DirectFn<T>; DIRECT_CLASSES]; DIRECT_CLASSES],
+}
+
+impl<T> DirectSet<T> {
+    /// The routine for a tile of `rows × cols` (each at least 1 and at most `mr`, `nr`):
+    /// the smallest class that holds it.
+    #[inline]
+    pub fn for_tile(&self, rows: usize, cols: usize) -> DirectFn<T> {
+        let r = (0..DIRECT_CLASSES)
+            .rev()
+            .find(|&r| rows <= self.rows[r])
+            .unwrap_or(0);
+        let w = (0..DIRECT_CLASSES)
+            .rev()
+            .find(|&w| cols <= self.widths[w])
+            .unwrap_or(0);
+        self.run[r][w]
+    }
 }
 
 /// The signature of an in-place tile routine; see [`Kernel::direct`].
-pub type DirectFn<T> =
-    unsafe fn(usize, *const T, usize, usize, *const T, usize, T, T, *mut T, usize, usize, usize);
+pub type DirectFn<T> = unsafe fn(
+    usize,
+    *const T,
+    usize,
+    usize,
+    *const T,
+    usize,
+    T,
+    T,
+    *const T,
+    *mut T,
+    usize,
+    usize,
+    usize,
+);
 
 /// The signature of a tile routine; see [`Kernel::run`].
 pub type TileFn<T> = unsafe fn(usize, *const T, *const T, T, T, *mut T, usize, usize, usize);
@@ -131,6 +179,7 @@ unsafe fn portable_direct<T: Float>(
     ldb: usize,
     alpha: T,
     beta: T,
+    bias: *const T,
     c: *mut T,
     ldc: usize,
     rows: usize,
@@ -149,6 +198,14 @@ unsafe fn portable_direct<T: Float>(
         }
     }
     epilogue(&acc, NR, alpha, beta, c, ldc, rows, cols);
+    if !bias.is_null() {
+        let bias = std::slice::from_raw_parts(bias, cols);
+        for i in 0..rows {
+            for (j, &b) in bias.iter().enumerate() {
+                *c.add(i * ldc + j) += b;
+            }
+        }
+    }
 }
 
 /// The portable kernel for any float type.
@@ -162,8 +219,11 @@ pub fn portable_kernel<T: Float>() -> Kernel<T> {
         nc: 2048,
         pack_bt: None,
         run: portable::<T>,
-        direct: portable_direct::<T>,
-        direct_half: portable_direct::<T>,
+        direct: DirectSet {
+            rows: [PORTABLE_MR; DIRECT_CLASSES],
+            widths: [PORTABLE_NR; DIRECT_CLASSES],
+            run: [[portable_direct::<T>; DIRECT_CLASSES]; DIRECT_CLASSES],
+        },
     }
 }
 
@@ -261,6 +321,7 @@ mod x86 {
                 ldb: usize,
                 alpha: $t,
                 beta: $t,
+                bias: *const $t,
                 c: *mut $t,
                 ldc: usize,
                 rows: usize,
@@ -294,8 +355,14 @@ mod x86 {
                     }
                 }
 
-                // C ← α·acc (+ β·C) under the same masks
+                // C ← α·acc (+ β·C) (+ bias) under the same masks
                 let (va, vb) = ($set1(alpha), $set1(beta));
+                let mut bias_v = [$zero(); NV];
+                if !bias.is_null() {
+                    for v in 0..NV {
+                        bias_v[v] = $mload!(bias.wrapping_add(v * L), masks[v]);
+                    }
+                }
                 for i in 0..MR {
                     if i < rows {
                         for v in 0..NV {
@@ -304,11 +371,26 @@ mod x86 {
                             if beta != 0.0 {
                                 t = $add(t, $mul(vb, $mload!(dst, masks[v])));
                             }
-                            $mstore!(dst, masks[v], t);
+                            if !bias.is_null() {
+                                t = $add(t, bias_v[v]);
+                            }
+                            // a whole vector goes out by a plain store: a masked one
+                            // would keep the next pass from forwarding it to its loads
+                            $mstore!(dst, masks[v], t, cols >= (v + 1) * L);
                         }
                     }
                 }
             }
+        };
+    }
+
+    /// [`direct_kernel!`] once per row size: `[(name, mr), …]`, then the shared arguments.
+    macro_rules! direct_kernels {
+        ([], $($rest:tt)*) => {};
+        ([($name:ident, $mr:expr) $(, $more:tt)*], $t:ty, $feat:literal, $lanes:expr,
+         $nv:expr, $($ops:ident),*) => {
+            direct_kernel!($name, $t, $feat, $lanes, $mr, $nv, $($ops),*);
+            direct_kernels!([$($more),*], $t, $feat, $lanes, $nv, $($ops),*);
         };
     }
 
@@ -341,8 +423,12 @@ mod x86 {
         };
     }
     macro_rules! store_avx512_ps {
-        ($p:expr, $m:expr, $v:expr) => {
-            _mm512_mask_storeu_ps($p, $m, $v)
+        ($p:expr, $m:expr, $v:expr, $full:expr) => {
+            if $full {
+                _mm512_storeu_ps($p, $v)
+            } else {
+                _mm512_mask_storeu_ps($p, $m, $v)
+            }
         };
     }
     macro_rules! load_avx512_pd {
@@ -351,8 +437,40 @@ mod x86 {
         };
     }
     macro_rules! store_avx512_pd {
-        ($p:expr, $m:expr, $v:expr) => {
-            _mm512_mask_storeu_pd($p, $m, $v)
+        ($p:expr, $m:expr, $v:expr, $full:expr) => {
+            if $full {
+                _mm512_storeu_pd($p, $v)
+            } else {
+                _mm512_mask_storeu_pd($p, $m, $v)
+            }
+        };
+    }
+    macro_rules! load_vl_ps {
+        ($p:expr, $m:expr) => {
+            _mm256_maskz_loadu_ps($m, $p)
+        };
+    }
+    macro_rules! store_vl_ps {
+        ($p:expr, $m:expr, $v:expr, $full:expr) => {
+            if $full {
+                _mm256_storeu_ps($p, $v)
+            } else {
+                _mm256_mask_storeu_ps($p, $m, $v)
+            }
+        };
+    }
+    macro_rules! load_vl_pd {
+        ($p:expr, $m:expr) => {
+            _mm256_maskz_loadu_pd($m, $p)
+        };
+    }
+    macro_rules! store_vl_pd {
+        ($p:expr, $m:expr, $v:expr, $full:expr) => {
+            if $full {
+                _mm256_storeu_pd($p, $v)
+            } else {
+                _mm256_mask_storeu_pd($p, $m, $v)
+            }
         };
     }
     macro_rules! load_avx2_ps {
@@ -361,8 +479,12 @@ mod x86 {
         };
     }
     macro_rules! store_avx2_ps {
-        ($p:expr, $m:expr, $v:expr) => {
-            _mm256_maskstore_ps($p, $m, $v)
+        ($p:expr, $m:expr, $v:expr, $full:expr) => {
+            if $full {
+                _mm256_storeu_ps($p, $v)
+            } else {
+                _mm256_maskstore_ps($p, $m, $v)
+            }
         };
     }
     macro_rules! load_avx2_pd {
@@ -371,8 +493,12 @@ mod x86 {
         };
     }
     macro_rules! store_avx2_pd {
-        ($p:expr, $m:expr, $v:expr) => {
-            _mm256_maskstore_pd($p, $m, $v)
+        ($p:expr, $m:expr, $v:expr, $full:expr) => {
+            if $full {
+                _mm256_storeu_pd($p, $v)
+            } else {
+                _mm256_maskstore_pd($p, $m, $v)
+            }
         };
     }
 
@@ -520,12 +646,15 @@ mod x86 {
         _mm512_add_pd
     );
 
-    direct_kernel!(
-        sgemm_direct_avx2,
+    direct_kernels!(
+        [
+            (sgemm_direct_avx2_full_6, 6),
+            (sgemm_direct_avx2_full_4, 4),
+            (sgemm_direct_avx2_full_2, 2)
+        ],
         f32,
         "avx2,fma",
         8,
-        6,
         2,
         mask_ps,
         _mm256_setzero_ps,
@@ -536,60 +665,15 @@ mod x86 {
         _mm256_mul_ps,
         _mm256_add_ps
     );
-    direct_kernel!(
-        dgemm_direct_avx2,
-        f64,
-        "avx2,fma",
-        4,
-        6,
-        2,
-        mask_pd,
-        _mm256_setzero_pd,
-        _mm256_set1_pd,
-        load_avx2_pd,
-        store_avx2_pd,
-        _mm256_fmadd_pd,
-        _mm256_mul_pd,
-        _mm256_add_pd
-    );
-    direct_kernel!(
-        sgemm_direct_avx512,
-        f32,
-        "avx512f",
-        16,
-        6,
-        2,
-        mask16,
-        _mm512_setzero_ps,
-        _mm512_set1_ps,
-        load_avx512_ps,
-        store_avx512_ps,
-        _mm512_fmadd_ps,
-        _mm512_mul_ps,
-        _mm512_add_ps
-    );
-    direct_kernel!(
-        dgemm_direct_avx512,
-        f64,
-        "avx512f",
-        8,
-        6,
-        2,
-        mask8,
-        _mm512_setzero_pd,
-        _mm512_set1_pd,
-        load_avx512_pd,
-        store_avx512_pd,
-        _mm512_fmadd_pd,
-        _mm512_mul_pd,
-        _mm512_add_pd
-    );
-    direct_kernel!(
-        sgemm_direct_avx2_half,
+    direct_kernels!(
+        [
+            (sgemm_direct_avx2_half_6, 6),
+            (sgemm_direct_avx2_half_4, 4),
+            (sgemm_direct_avx2_half_2, 2)
+        ],
         f32,
         "avx2,fma",
         8,
-        6,
         1,
         mask_ps,
         _mm256_setzero_ps,
@@ -600,12 +684,34 @@ mod x86 {
         _mm256_mul_ps,
         _mm256_add_ps
     );
-    direct_kernel!(
-        dgemm_direct_avx2_half,
+    direct_kernels!(
+        [
+            (dgemm_direct_avx2_full_6, 6),
+            (dgemm_direct_avx2_full_4, 4),
+            (dgemm_direct_avx2_full_2, 2)
+        ],
         f64,
         "avx2,fma",
         4,
-        6,
+        2,
+        mask_pd,
+        _mm256_setzero_pd,
+        _mm256_set1_pd,
+        load_avx2_pd,
+        store_avx2_pd,
+        _mm256_fmadd_pd,
+        _mm256_mul_pd,
+        _mm256_add_pd
+    );
+    direct_kernels!(
+        [
+            (dgemm_direct_avx2_half_6, 6),
+            (dgemm_direct_avx2_half_4, 4),
+            (dgemm_direct_avx2_half_2, 2)
+        ],
+        f64,
+        "avx2,fma",
+        4,
         1,
         mask_pd,
         _mm256_setzero_pd,
@@ -616,12 +722,34 @@ mod x86 {
         _mm256_mul_pd,
         _mm256_add_pd
     );
-    direct_kernel!(
-        sgemm_direct_avx512_half,
+    direct_kernels!(
+        [
+            (sgemm_direct_avx512_full_6, 6),
+            (sgemm_direct_avx512_full_4, 4),
+            (sgemm_direct_avx512_full_2, 2)
+        ],
         f32,
         "avx512f",
         16,
-        6,
+        2,
+        mask16,
+        _mm512_setzero_ps,
+        _mm512_set1_ps,
+        load_avx512_ps,
+        store_avx512_ps,
+        _mm512_fmadd_ps,
+        _mm512_mul_ps,
+        _mm512_add_ps
+    );
+    direct_kernels!(
+        [
+            (sgemm_direct_avx512_half_6, 6),
+            (sgemm_direct_avx512_half_4, 4),
+            (sgemm_direct_avx512_half_2, 2)
+        ],
+        f32,
+        "avx512f",
+        16,
         1,
         mask16,
         _mm512_setzero_ps,
@@ -632,12 +760,53 @@ mod x86 {
         _mm512_mul_ps,
         _mm512_add_ps
     );
-    direct_kernel!(
-        dgemm_direct_avx512_half,
+    direct_kernels!(
+        [
+            (sgemm_direct_avx512_quarter_6, 6),
+            (sgemm_direct_avx512_quarter_4, 4),
+            (sgemm_direct_avx512_quarter_2, 2)
+        ],
+        f32,
+        "avx512f,avx512vl,avx2,fma",
+        8,
+        1,
+        mask8,
+        _mm256_setzero_ps,
+        _mm256_set1_ps,
+        load_vl_ps,
+        store_vl_ps,
+        _mm256_fmadd_ps,
+        _mm256_mul_ps,
+        _mm256_add_ps
+    );
+    direct_kernels!(
+        [
+            (dgemm_direct_avx512_full_6, 6),
+            (dgemm_direct_avx512_full_4, 4),
+            (dgemm_direct_avx512_full_2, 2)
+        ],
         f64,
         "avx512f",
         8,
-        6,
+        2,
+        mask8,
+        _mm512_setzero_pd,
+        _mm512_set1_pd,
+        load_avx512_pd,
+        store_avx512_pd,
+        _mm512_fmadd_pd,
+        _mm512_mul_pd,
+        _mm512_add_pd
+    );
+    direct_kernels!(
+        [
+            (dgemm_direct_avx512_half_6, 6),
+            (dgemm_direct_avx512_half_4, 4),
+            (dgemm_direct_avx512_half_2, 2)
+        ],
+        f64,
+        "avx512f",
+        8,
         1,
         mask8,
         _mm512_setzero_pd,
@@ -648,6 +817,55 @@ mod x86 {
         _mm512_mul_pd,
         _mm512_add_pd
     );
+    direct_kernels!(
+        [
+            (dgemm_direct_avx512_quarter_6, 6),
+            (dgemm_direct_avx512_quarter_4, 4),
+            (dgemm_direct_avx512_quarter_2, 2)
+        ],
+        f64,
+        "avx512f,avx512vl,avx2,fma",
+        4,
+        1,
+        mask8,
+        _mm256_setzero_pd,
+        _mm256_set1_pd,
+        load_vl_pd,
+        store_vl_pd,
+        _mm256_fmadd_pd,
+        _mm256_mul_pd,
+        _mm256_add_pd
+    );
+}
+
+/// Row sizes of the SIMD [`DirectSet`]s: a full tile, then the tails of 3–4 and 1–2 rows.
+const DIRECT_ROWS: [usize; DIRECT_CLASSES] = [6, 4, 2];
+
+/// A [`DirectSet`] from the full, half and (when the CPU has one) quarter-width routines,
+/// each given for [`DIRECT_ROWS`].
+#[cfg(target_arch = "x86_64")]
+fn direct_set<T>(
+    nr: usize,
+    full: [DirectFn<T>; DIRECT_CLASSES],
+    half: [DirectFn<T>; DIRECT_CLASSES],
+    quarter: Option<[DirectFn<T>; DIRECT_CLASSES]>,
+) -> DirectSet<T> {
+    let (quarter, narrowest) = match quarter {
+        Some(q) => (q, nr / 4),
+        None => (half, nr / 2),
+    };
+    DirectSet {
+        rows: DIRECT_ROWS,
+        widths: [nr, nr / 2, narrowest],
+        run: std::array::from_fn(|r| [full[r], half[r], quarter[r]]),
+    }
+}
+
+/// The quarter-width routines (256-bit vectors under AVX-512 masks) when the CPU has
+/// AVX-512 VL.
+#[cfg(target_arch = "x86_64")]
+fn quarter_if_vl<T>(q: [DirectFn<T>; DIRECT_CLASSES]) -> Option<[DirectFn<T>; DIRECT_CLASSES]> {
+    std::is_x86_feature_detected!("avx512vl").then_some(q)
 }
 
 /// The kernels of one float type that this CPU can run, slowest first.
@@ -664,31 +882,61 @@ pub(crate) fn simd_f32() -> Vec<Kernel<f32>> {
     #[cfg(target_arch = "x86_64")]
     {
         if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            let nr = 16;
             out.push(Kernel {
                 name: "avx2",
-                mr: 6,
-                nr: 16,
+                mr: DIRECT_ROWS[0],
+                nr,
                 kc: 256,
                 mc: 120,
                 nc: 2048,
                 pack_bt: Some(x86::pack_bt_f32_16),
                 run: x86::sgemm_avx2,
-                direct: x86::sgemm_direct_avx2,
-                direct_half: x86::sgemm_direct_avx2_half,
+                direct: direct_set(
+                    nr,
+                    [
+                        x86::sgemm_direct_avx2_full_6,
+                        x86::sgemm_direct_avx2_full_4,
+                        x86::sgemm_direct_avx2_full_2,
+                    ],
+                    [
+                        x86::sgemm_direct_avx2_half_6,
+                        x86::sgemm_direct_avx2_half_4,
+                        x86::sgemm_direct_avx2_half_2,
+                    ],
+                    None,
+                ),
             });
         }
         if std::is_x86_feature_detected!("avx512f") {
+            let nr = 32;
             out.push(Kernel {
                 name: "avx512",
-                mr: 6,
-                nr: 32,
+                mr: DIRECT_ROWS[0],
+                nr,
                 kc: 256,
                 mc: 120,
                 nc: 2048,
                 pack_bt: Some(x86::pack_bt_f32_32),
                 run: x86::sgemm_avx512,
-                direct: x86::sgemm_direct_avx512,
-                direct_half: x86::sgemm_direct_avx512_half,
+                direct: direct_set(
+                    nr,
+                    [
+                        x86::sgemm_direct_avx512_full_6,
+                        x86::sgemm_direct_avx512_full_4,
+                        x86::sgemm_direct_avx512_full_2,
+                    ],
+                    [
+                        x86::sgemm_direct_avx512_half_6,
+                        x86::sgemm_direct_avx512_half_4,
+                        x86::sgemm_direct_avx512_half_2,
+                    ],
+                    quarter_if_vl([
+                        x86::sgemm_direct_avx512_quarter_6,
+                        x86::sgemm_direct_avx512_quarter_4,
+                        x86::sgemm_direct_avx512_quarter_2,
+                    ]),
+                ),
             });
         }
     }
@@ -702,31 +950,61 @@ pub(crate) fn simd_f64() -> Vec<Kernel<f64>> {
     #[cfg(target_arch = "x86_64")]
     {
         if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            let nr = 8;
             out.push(Kernel {
                 name: "avx2",
-                mr: 6,
-                nr: 8,
+                mr: DIRECT_ROWS[0],
+                nr,
                 kc: 256,
                 mc: 96,
                 nc: 2048,
                 pack_bt: Some(x86::pack_bt_f64_8),
                 run: x86::dgemm_avx2,
-                direct: x86::dgemm_direct_avx2,
-                direct_half: x86::dgemm_direct_avx2_half,
+                direct: direct_set(
+                    nr,
+                    [
+                        x86::dgemm_direct_avx2_full_6,
+                        x86::dgemm_direct_avx2_full_4,
+                        x86::dgemm_direct_avx2_full_2,
+                    ],
+                    [
+                        x86::dgemm_direct_avx2_half_6,
+                        x86::dgemm_direct_avx2_half_4,
+                        x86::dgemm_direct_avx2_half_2,
+                    ],
+                    None,
+                ),
             });
         }
         if std::is_x86_feature_detected!("avx512f") {
+            let nr = 16;
             out.push(Kernel {
                 name: "avx512",
-                mr: 6,
-                nr: 16,
+                mr: DIRECT_ROWS[0],
+                nr,
                 kc: 256,
                 mc: 120,
                 nc: 2048,
                 pack_bt: Some(x86::pack_bt_f64_16),
                 run: x86::dgemm_avx512,
-                direct: x86::dgemm_direct_avx512,
-                direct_half: x86::dgemm_direct_avx512_half,
+                direct: direct_set(
+                    nr,
+                    [
+                        x86::dgemm_direct_avx512_full_6,
+                        x86::dgemm_direct_avx512_full_4,
+                        x86::dgemm_direct_avx512_full_2,
+                    ],
+                    [
+                        x86::dgemm_direct_avx512_half_6,
+                        x86::dgemm_direct_avx512_half_4,
+                        x86::dgemm_direct_avx512_half_2,
+                    ],
+                    quarter_if_vl([
+                        x86::dgemm_direct_avx512_quarter_6,
+                        x86::dgemm_direct_avx512_quarter_4,
+                        x86::dgemm_direct_avx512_quarter_2,
+                    ]),
+                ),
             });
         }
     }

@@ -132,16 +132,110 @@ fn gemm_with<T: Float>(
         return;
     }
     let (va, vb) = (view(a, ta), view(b, tb));
-    let direct = match path {
-        Path::Auto => m * n * k < PACKING_THRESHOLD || (tb == Trans::N && m.min(n).min(k) <= THIN),
-        Path::Direct => true,
-        Path::Packed => false,
-    };
-    if direct {
-        direct::gemm(kern, alpha, va, vb, beta, c.as_mut_slice(), (m, n, k));
+    if takes_direct(path, tb, (m, n, k)) {
+        direct::gemm(kern, alpha, va, vb, beta, None, c.as_mut_slice(), (m, n, k));
     } else {
         packed::gemm(kern, alpha, va, vb, beta, c.as_mut_slice(), (m, n, k));
     }
+}
+
+/// Whether a product of this shape goes through `direct` (else `packed`).
+fn takes_direct(path: Path, tb: Trans, (m, n, k): (usize, usize, usize)) -> bool {
+    match path {
+        Path::Auto => m * n * k < PACKING_THRESHOLD || (tb == Trans::N && m.min(n).min(k) <= THIN),
+        Path::Direct => true,
+        Path::Packed => false,
+    }
+}
+
+/// C ← α · op(A) · op(B) + 1 · biasᵀ: a layer's affine map, the bias added to every row.
+///
+/// Shapes: op(A) is `(m, k)`, op(B) is `(k, n)`, C is `(m, n)`, `bias` has n values. C is
+/// overwritten without being read. Each element is rounded as by [`gemm`] with β = 0
+/// followed by adding the bias (α·acc, then + bⱼ), so the result is the same bit for bit;
+/// on the in-place path the bias is added while the tile is still in registers.
+///
+/// # Panics
+/// If the shapes do not fit together.
+///
+/// # Examples
+/// ```
+/// use layerwise_linalg::{gemm_bias, Matrix, Trans};
+/// let x = Matrix::from_vec(1, 2, vec![1.0_f64, 2.0]).unwrap();
+/// let w = Matrix::from_vec(2, 2, vec![1.0, 0.0, 0.0, 1.0]).unwrap();
+/// let mut z = Matrix::filled(1, 2, f64::NAN);
+/// gemm_bias(1.0, &x, Trans::N, &w, Trans::T, &[10.0, 20.0], &mut z);
+/// assert_eq!(z.as_slice(), &[11.0, 22.0]);
+/// ```
+#[track_caller]
+pub fn gemm_bias<T: Float>(
+    alpha: T,
+    a: &Matrix<T>,
+    ta: Trans,
+    b: &Matrix<T>,
+    tb: Trans,
+    bias: &[T],
+    c: &mut Matrix<T>,
+) {
+    gemm_bias_with(T::kernel(), Path::Auto, alpha, a, ta, b, tb, bias, c);
+}
+
+/// [`gemm_bias`] with a given micro-kernel and path.
+#[track_caller]
+#[allow(clippy::too_many_arguments)]
+fn gemm_bias_with<T: Float>(
+    kern: &kernels::Kernel<T>,
+    path: Path,
+    alpha: T,
+    a: &Matrix<T>,
+    ta: Trans,
+    b: &Matrix<T>,
+    tb: Trans,
+    bias: &[T],
+    c: &mut Matrix<T>,
+) {
+    let (m, k) = op_shape(a, ta);
+    let (kb, n) = op_shape(b, tb);
+    assert!(
+        k == kb && c.shape() == (m, n) && bias.len() == n,
+        "gemm_bias: op(A) is {m} × {k}, op(B) is {kb} × {n}, C is {} × {}, bias has {}",
+        c.rows(),
+        c.cols(),
+        bias.len()
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k > 0 && alpha != T::ZERO && takes_direct(path, tb, (m, n, k)) {
+        let (va, vb) = (view(a, ta), view(b, tb));
+        let out = c.as_mut_slice();
+        direct::gemm(kern, alpha, va, vb, T::ZERO, Some(bias), out, (m, n, k));
+    } else {
+        gemm_with(kern, path, alpha, a, ta, b, tb, T::ZERO, c);
+        crate::vmath::add_rows(c.as_mut_slice(), bias);
+    }
+}
+
+/// out ← out + α · 1ᵀ X: the column sums of X (`rows × cols`, both at least 1) in row
+/// order, added scaled to `out` (length `cols`); see [`Matrix::add_col_sums_to`].
+pub(crate) fn add_col_sums<T: Float>(alpha: T, x: &Matrix<T>, out: &mut [T]) {
+    // op(A) = 1ᵀ: one value read at every (0, p) through zero strides
+    let ones = View {
+        data: &[T::ONE],
+        rs: 0,
+        cs: 0,
+    };
+    let (k, n) = x.shape();
+    direct::gemm(
+        T::kernel(),
+        alpha,
+        ones,
+        view(x, Trans::N),
+        T::ONE,
+        None,
+        out,
+        (1, n, k),
+    );
 }
 
 /// C ← β · C, without reading C when β = 0.

@@ -115,7 +115,7 @@ unsafe fn block<T: Float>(
         for pc in (0..k).step_by(kern.kc) {
             let kc = kern.kc.min(k - pc);
             let b_pack = aligned(&mut b_buf, nc.next_multiple_of(nr) * kc);
-            pack_b(kern, b, pc..pc + kc, jc..jc + nc, b_pack);
+            pack_b(kern, b, pc..pc + kc, jc..jc + nc, b_pack, Pad::Zeros);
             // the first block of k applies β; later blocks add to what is there
             let beta = if pc == 0 { beta } else { T::ONE };
             for ic in rows.clone().step_by(kern.mc) {
@@ -174,18 +174,23 @@ fn pack_a<T: Float>(
     }
 }
 
+/// Packs depth × cols of op(B) into panels of `nr` columns: panel q holds, for each p, the
+/// `nr` values B[p, q·nr + j] side by side. With `Pad::Zeros` the columns past the end are
+/// zero (the packed kernels read whole panels); with `Pad::Unread` they are left as they
+/// were (the direct kernels load under lane masks and never read them).
 pub(super) fn pack_b<T: Float>(
     kern: &Kernel<T>,
     b: View<'_, T>,
     depth: Range<usize>,
     cols: Range<usize>,
     out: &mut [T],
+    pad: Pad,
 ) {
     let (kc, nr) = (depth.len(), kern.nr);
     for (q, panel) in out.chunks_exact_mut(nr * kc).enumerate() {
         let first = cols.start + q * nr;
         let w = nr.min(cols.end - first);
-        if w < nr {
+        if w < nr && pad == Pad::Zeros {
             panel.fill(T::ZERO);
         }
         if b.cs == 1 {
@@ -212,6 +217,15 @@ pub(super) fn pack_b<T: Float>(
             }
         }
     }
+}
+
+/// What [`pack_b`] writes past the last column of a partial panel.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Pad {
+    /// Zeros.
+    Zeros,
+    /// Nothing: whatever the buffer held stays.
+    Unread,
 }
 
 /// A sub-slice of `buf` of `len` elements starting on a 64-byte boundary.

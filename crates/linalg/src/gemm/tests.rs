@@ -37,10 +37,12 @@ const FORMS: [(Trans, Trans); 4] = [
     (Trans::T, Trans::T),
 ];
 
-/// Sizes 0, 1, odd, prime, and past one block of each kernel (mc ≤ 128, kc ≤ 256).
-const M_SIZES: [usize; 6] = [0, 1, 7, 13, 131, 263];
+/// Sizes 0, 1, odd, prime, and past one block of each kernel (mc ≤ 128, kc ≤ 256); the row
+/// and column tails reach every size class of the direct routines (rows 1–2, 3–4, 5–6;
+/// widths up to a quarter, a half and all of `nr`).
+const M_SIZES: [usize; 7] = [0, 1, 7, 13, 16, 131, 263];
 const K_SIZES: [usize; 5] = [0, 1, 17, 257, 301];
-const N_SIZES: [usize; 5] = [0, 1, 5, 37, 97];
+const N_SIZES: [usize; 6] = [0, 1, 5, 20, 37, 97];
 
 /// Every kernel, both paths, every form, every size class; β = 0 on a C full of NaN must not
 /// read it.
@@ -129,6 +131,101 @@ fn wide_products_cross_the_column_block() {
         let want = naive(1.0, &a, Trans::N, &b, Trans::N);
         for (x, y) in c.as_slice().iter().zip(want.as_slice()) {
             approx::assert_abs_diff_eq!(f64::from(*x), *y, epsilon = 1e-4);
+        }
+    }
+}
+
+/// Up to one block of depth (k ≤ kc), both paths sum each element in the same order, so
+/// every direct routine, whatever tile size cuts the edge, gives the packed path's bits.
+#[test]
+fn direct_tiles_of_every_size_give_the_packed_bits() {
+    fn check<T: Float>() {
+        let mut rng = ChaCha8Rng::seed_from_u64(12);
+        for kern in available::<T>() {
+            for &(ta, tb) in &FORMS {
+                for m in 1..=14 {
+                    for n in [1, 3, 4, 5, 8, 9, 16, 17, 20, 24, 33, 60] {
+                        let k = 23;
+                        let a: Matrix<T> = stored(m, k, ta, &mut rng);
+                        let b: Matrix<T> = stored(k, n, tb, &mut rng);
+                        let c0: Matrix<T> = random(m, n, &mut rng);
+                        let run = |path, beta| {
+                            let mut c = c0.clone();
+                            let alpha = T::from_f64(-0.75);
+                            gemm_with(&kern, path, alpha, &a, ta, &b, tb, beta, &mut c);
+                            c
+                        };
+                        for beta in [T::ZERO, T::ONE, T::from_f64(0.5)] {
+                            let (direct, packed) =
+                                (run(Path::Direct, beta), run(Path::Packed, beta));
+                            let same = direct
+                                .as_slice()
+                                .iter()
+                                .zip(packed.as_slice())
+                                .all(|(x, y)| x.to_f64().to_bits() == y.to_f64().to_bits());
+                            assert!(same, "{} {ta:?}{tb:?} {m}×{k}×{n}", kern.name);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    check::<f32>();
+    check::<f64>();
+}
+
+/// The bias added in the direct tiles' epilogue gives the bits of a GEMM followed by a bias
+/// pass, on every kernel, path, form and size class; C full of NaN is never read.
+#[test]
+fn gemm_bias_equals_gemm_then_bias_bit_for_bit() {
+    fn check<T: Float>() {
+        let mut rng = ChaCha8Rng::seed_from_u64(14);
+        for (kern, path) in available::<T>().iter().flat_map(|k| PATHS.map(|p| (k, p))) {
+            for &(ta, tb) in &FORMS {
+                for &m in &M_SIZES {
+                    for k in [0, 1, 23, 301] {
+                        for &n in &N_SIZES {
+                            let a: Matrix<T> = stored(m, k, ta, &mut rng);
+                            let b: Matrix<T> = stored(k, n, tb, &mut rng);
+                            let bias: Vec<T> = random::<T>(1, n, &mut rng).as_slice().to_vec();
+                            let alpha = T::from_f64(0.75);
+                            let mut got = Matrix::filled(m, n, T::from_f64(f64::NAN));
+                            gemm_bias_with(kern, path, alpha, &a, ta, &b, tb, &bias, &mut got);
+                            let mut want = Matrix::filled(m, n, T::from_f64(f64::NAN));
+                            gemm_with(kern, path, alpha, &a, ta, &b, tb, T::ZERO, &mut want);
+                            crate::vmath::add_rows(want.as_mut_slice(), &bias);
+                            let same = got
+                                .as_slice()
+                                .iter()
+                                .zip(want.as_slice())
+                                .all(|(x, y)| x.to_f64().to_bits() == y.to_f64().to_bits());
+                            assert!(same, "{} {path:?} {ta:?}{tb:?} {m}×{k}×{n}", kern.name);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    check::<f32>();
+    check::<f64>();
+}
+
+/// The column sums through the GEMM's kernels equal the plain loop bit for bit.
+#[test]
+fn column_sums_match_the_loop_bit_for_bit() {
+    let mut rng = ChaCha8Rng::seed_from_u64(13);
+    for (rows, cols) in [(1, 1), (50, 20), (50, 60), (7, 150), (100, 500), (3, 784)] {
+        let x: Matrix<f64> = random(rows, cols, &mut rng);
+        let start: Vec<f64> = (0..cols).map(|j| j as f64 * 0.1 - 1.0).collect();
+        let mut out = start.clone();
+        x.add_col_sums_to(-0.37, &mut out);
+        for (j, (&o, &s0)) in out.iter().zip(&start).enumerate() {
+            let sum = (0..rows).fold(0.0, |acc, i| acc + x[(i, j)]);
+            assert_eq!(
+                o.to_bits(),
+                (s0 + -0.37 * sum).to_bits(),
+                "{rows}×{cols}, column {j}"
+            );
         }
     }
 }
