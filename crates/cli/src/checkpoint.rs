@@ -49,6 +49,20 @@ impl From<Pause<f64>> for AnyPause {
     }
 }
 
+/// Where the interrupted run wrote, and the folder it started in (so that `--resume` finds
+/// relative paths from anywhere). `None` for a path that is not UTF-8.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunFiles {
+    /// The model file it was to save (`-o`).
+    pub output: Option<PathBuf>,
+    /// Where it wrote checkpoints (`--checkpoint`).
+    pub checkpoint: Option<PathBuf>,
+    /// Its `--checkpoint-every`.
+    pub every: Option<usize>,
+    /// The working folder it started in.
+    pub started_in: Option<PathBuf>,
+}
+
 /// Everything `layerwise train --resume` needs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Checkpoint {
@@ -60,6 +74,8 @@ pub struct Checkpoint {
     pub rng: ChaCha8Rng,
     /// [`data_checksum`] of the rows trained on.
     pub data_crc32: String,
+    /// The run's files.
+    pub run: RunFiles,
 }
 
 /// The `checkpoint` metadata value.
@@ -78,6 +94,10 @@ struct State {
     data_crc32: String,
     /// The names of the `resume.state.` tensors, in the pause's order.
     state: Vec<String>,
+    output: Option<String>,
+    checkpoint: Option<String>,
+    checkpoint_every: Option<usize>,
+    started_in: Option<String>,
 }
 
 /// A ChaCha8 generator: seed, stream and position in its stream.
@@ -118,6 +138,10 @@ impl RngState {
         rng.set_word_pos(word_pos);
         Ok(rng)
     }
+}
+
+fn utf8(path: &Option<PathBuf>) -> Option<String> {
+    path.as_ref().and_then(|p| p.to_str()).map(str::to_string)
 }
 
 fn bits(x: f64) -> String {
@@ -200,6 +224,10 @@ impl Checkpoint {
                 .map(|(start, now)| (RngState::of(start), now.as_ref().map(RngState::of))),
             data_crc32: self.data_crc32.clone(),
             state: p.tensors.iter().map(|(n, _)| n.clone()).collect(),
+            output: utf8(&self.run.output),
+            checkpoint: utf8(&self.run.checkpoint),
+            checkpoint_every: self.run.every,
+            started_in: utf8(&self.run.started_in),
         };
         (state, tensors)
     }
@@ -262,11 +290,18 @@ impl Checkpoint {
             Dtype::F32 => AnyPause::F32(pause(&state, tensors, path)?),
             Dtype::F64 => AnyPause::F64(pause(&state, tensors, path)?),
         };
+        let run = RunFiles {
+            output: state.output.map(PathBuf::from),
+            checkpoint: state.checkpoint.map(PathBuf::from),
+            every: state.checkpoint_every,
+            started_in: state.started_in.map(PathBuf::from),
+        };
         Ok(Checkpoint {
             model,
             pause,
             rng,
             data_crc32: state.data_crc32,
+            run,
         })
     }
 }

@@ -125,6 +125,13 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// A training checkpoint where a model was expected, or a model where a checkpoint was.
+    WrongFileKind {
+        /// The file.
+        path: PathBuf,
+        /// `true` when the file is a checkpoint (and a model was expected).
+        is_checkpoint: bool,
+    },
     /// A model file whose metadata is missing a key or holds a value that does not parse.
     Metadata {
         /// The file.
@@ -250,6 +257,25 @@ impl fmt::Display for Error {
             Error::ModelFormat { path, reason } => {
                 write!(f, "{}: not a layerwise model: {reason}", path.display())
             }
+            Error::WrongFileKind {
+                path,
+                is_checkpoint: true,
+            } => write!(
+                f,
+                "{}: a training checkpoint, not a model: carry its training on with \
+                 `layerwise train --resume {}`",
+                path.display(),
+                crate::shell_quoted(path)
+            ),
+            Error::WrongFileKind {
+                path,
+                is_checkpoint: false,
+            } => write!(
+                f,
+                "{}: a model file, not a training checkpoint (one is written by `train \
+                 --checkpoint-every N` or Ctrl-C)",
+                path.display()
+            ),
             Error::Metadata { path, key, reason } => {
                 write!(f, "{}: metadata {key:?}: {reason}", path.display())
             }
@@ -263,7 +289,10 @@ impl fmt::Display for Error {
                  mlp or logistic model"
             ),
             Error::NotResumable { kind, found } => {
-                write!(f, "cannot resume training a {kind} from a {found} model")
+                write!(
+                    f,
+                    "cannot resume training a model of kind {kind} from one of kind {found}"
+                )
             }
         }
     }

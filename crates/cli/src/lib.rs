@@ -37,3 +37,14 @@ pub mod scaling;
 pub mod table;
 
 pub use error::{Error, Result};
+
+/// A path as a shell reads it back: as it is when it holds only safe characters, else in
+/// single quotes (a quote inside written `'\''`).
+pub fn shell_quoted(path: &std::path::Path) -> String {
+    let text = path.display().to_string();
+    let safe = |c: char| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c);
+    if !text.is_empty() && text.chars().all(safe) {
+        return text;
+    }
+    format!("'{}'", text.replace('\'', "'\\''"))
+}

@@ -9,7 +9,8 @@
 mod commands;
 mod progress;
 
-use clap::{Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::process::ExitCode;
 
 /// Deep Belief Nets, Stacked Denoising Autoencoders and their layers, from the command line.
@@ -43,15 +44,29 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => return usage_error(e),
     };
     if let Some(n) = cli.threads {
         layerwise_linalg::set_threads(n);
     }
     let result = match cli.command {
-        Command::Train(args) => commands::train::run(&args),
+        Command::Train(args) => {
+            // the flags given on the command line, which `--resume` must not be given
+            let train = matches
+                .subcommand_matches("train")
+                .expect("the train command");
+            let given: Vec<String> = train
+                .ids()
+                .filter(|id| train.value_source(id.as_str()) == Some(ValueSource::CommandLine))
+                .map(|id| id.as_str().to_string())
+                .collect();
+            commands::train::run(&args, &given)
+        }
         Command::Evaluate(args) => commands::evaluate::run(&args),
         Command::Predict(args) => commands::predict::run(&args),
         Command::Inspect(args) => commands::inspect::run(&args),
@@ -61,7 +76,10 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if commands::is_broken_pipe(&e) => ExitCode::SUCCESS,
-        Err(e) if e.is::<commands::train::Interrupted>() => {
+        Err(e)
+            if e.is::<commands::train::Interrupted>()
+                || e.is::<commands::train::InterruptedEarly>() =>
+        {
             eprintln!("{e}");
             ExitCode::from(130)
         }

@@ -135,7 +135,8 @@ impl SavedModel {
         self.to_bytes_with(Vec::new(), Vec::new())
     }
 
-    /// The file's bytes with more tensors and metadata entries (a checkpoint's).
+    /// The file's bytes with more tensors and metadata entries (a checkpoint's); with
+    /// entries, the metadata is sealed by a CRC-32 of its own (`metadata_crc32`).
     pub(crate) fn to_bytes_with(
         &self,
         extra: Vec<RawTensor>,
@@ -171,7 +172,12 @@ impl SavedModel {
                 .map(|(n, _, _, b)| (n.as_str(), b.as_slice())),
         );
         let mut metadata = self.metadata_with(checksum);
+        let sealed = !extra_meta.is_empty();
         metadata.extend(extra_meta);
+        if sealed {
+            let crc = metadata_checksum(&metadata);
+            metadata.insert(METADATA_CRC.to_string(), crc);
+        }
         let bytes = safetensors::serialize(views, Some(metadata)).map_err(format_error)?;
         Ok(with_sorted_header(bytes))
     }
@@ -233,18 +239,24 @@ impl SavedModel {
             let reason = format!("version {version:?}; this build reads version {FORMAT_VERSION}");
             return Err(meta.error("format_version", reason));
         }
-        match (checkpoint, meta.meta.contains_key("checkpoint")) {
-            (false, true) => {
-                return Err(not_ours(
-                    "it is a training checkpoint, not a model: continue its training with \
-                     `layerwise train --resume FILE`"
-                        .into(),
-                ))
+        let is_checkpoint = meta.meta.contains_key("checkpoint");
+        if checkpoint != is_checkpoint {
+            return Err(Error::WrongFileKind {
+                path: path.to_path_buf(),
+                is_checkpoint,
+            });
+        }
+        if checkpoint {
+            // a checkpoint's metadata steers the rest of a run: it is sealed too
+            let recorded = meta.get(METADATA_CRC)?;
+            let found = metadata_checksum(meta.meta);
+            if found != recorded {
+                let reason = format!(
+                    "the metadata's CRC-32 is {found}, not {recorded:?}: the file is damaged \
+                     or was edited"
+                );
+                return Err(meta.error(METADATA_CRC, reason));
             }
-            (true, false) => {
-                return Err(not_ours("it is a model, not a training checkpoint".into()))
-            }
-            _ => {}
         }
         let kind = meta.get("kind")?;
         let kind = ModelKind::from_name(kind)
@@ -299,6 +311,24 @@ impl SavedModel {
             .collect();
         Ok((model, Some((state, resume))))
     }
+}
+
+/// The key of a checkpoint's metadata checksum.
+const METADATA_CRC: &str = "metadata_crc32";
+
+/// CRC-32 of every metadata entry but [`METADATA_CRC`]: key, length and value, in key
+/// order, as 8 hex digits.
+fn metadata_checksum(meta: &HashMap<String, String>) -> String {
+    let mut entries: Vec<(&String, &String)> =
+        meta.iter().filter(|(k, _)| *k != METADATA_CRC).collect();
+    entries.sort_unstable();
+    let mut crc = crc32fast::Hasher::new();
+    for (key, value) in entries {
+        crc.update(key.as_bytes());
+        crc.update(&(value.len() as u64).to_le_bytes());
+        crc.update(value.as_bytes());
+    }
+    format!("{:08x}", crc.finalize())
 }
 
 /// A tensor as the file holds it: name, dtype, shape and little-endian bytes.

@@ -3,7 +3,7 @@
 //! edited to a layer, epoch or row count that does not exist is refused when training
 //! resumes; a whole one reads back exactly.
 
-use layerwise_cli::checkpoint::{data_checksum, AnyPause, Checkpoint};
+use layerwise_cli::checkpoint::{data_checksum, AnyPause, Checkpoint, RunFiles};
 use layerwise_cli::config::{ModelKind, TrainConfig};
 use layerwise_cli::model_file::SavedModel;
 use layerwise_cli::network::{self, AnyNetwork, Start, Trained};
@@ -89,6 +89,7 @@ where
         pause: pause.into(),
         rng,
         data_crc32: data_checksum(&train, Some(&validation)),
+        run: RunFiles::default(),
     }
 }
 
@@ -173,9 +174,8 @@ fn edited(bytes: &[u8], from: &str, to: &str) -> Vec<u8> {
     out
 }
 
-/// Resumes training from the checkpoint's bytes: `Err` with the message.
-fn resume_fails(bytes: &[u8]) -> String {
-    let c = Checkpoint::from_bytes(bytes, Path::new("e.ckpt")).unwrap();
+/// Resumes training from a checkpoint (of the f64 SDA): `Err` with the message.
+fn resume_fails(c: Checkpoint) -> String {
     let (train, validation, _) = data::<f64>();
     let AnyNetwork::F64(network) = c.model.network else {
         panic!("f64")
@@ -200,51 +200,80 @@ fn resume_fails(bytes: &[u8]) -> String {
 }
 
 #[test]
-fn a_checkpoint_whose_state_was_edited_is_refused_when_training_resumes() {
+fn a_checkpoint_whose_metadata_was_edited_is_refused_by_its_checksum() {
     let (checkpoint, bytes) = &checkpoints()[1];
     let AnyPause::F64(pause) = &checkpoint.pause else {
         panic!("f64")
     };
-    let err = resume_fails(&edited(bytes, r#"\"layer\":1"#, r#"\"layer\":7"#));
+    let epoch = format!(r#"\"epoch\":{}"#, pause.epoch);
+    let edits = [
+        (r#"\"layer\":1"#.to_string(), r#"\"layer\":7"#.to_string()),
+        (epoch, r#"\"epoch\":9"#.to_string()),
+        (r#""kind":"sda""#.to_string(), r#""kind":"dbn""#.to_string()),
+        (r#"\"seed\":3"#.to_string(), r#"\"seed\":4"#.to_string()),
+    ];
+    for (from, to) in edits {
+        let err = Checkpoint::from_bytes(&edited(bytes, &from, &to), Path::new("e.ckpt"));
+        let err = err.unwrap_err();
+        let sealed = matches!(
+            err,
+            Error::Metadata {
+                key: "metadata_crc32",
+                ..
+            }
+        );
+        assert!(sealed, "{from} → {to}: {err:?}");
+        assert!(err.to_string().contains("e.ckpt"), "{err}");
+    }
+}
+
+#[test]
+fn a_pause_that_does_not_fit_is_refused_when_training_resumes() {
+    let (checkpoint, _) = &checkpoints()[1];
+    let with = |edit: &dyn Fn(&mut Pause<f64>)| {
+        let mut c = checkpoint.clone();
+        let AnyPause::F64(pause) = &mut c.pause else {
+            panic!("f64")
+        };
+        edit(pause);
+        // written and read back: the file's own checks pass, training's do not
+        let bytes = c.to_bytes().unwrap();
+        resume_fails(Checkpoint::from_bytes(&bytes, Path::new("p.ckpt")).unwrap())
+    };
+    let err = with(&|p| p.layer = Some(7));
     assert!(
         err.contains("its layer does not fit: 7, the stack has 2"),
         "{err}"
     );
-    let epoch = format!(r#"\"epoch\":{}"#, pause.epoch);
-    let err = resume_fails(&edited(bytes, &epoch, r#"\"epoch\":9"#));
+    let err = with(&|p| p.epoch = 9);
     assert!(
         err.contains("its epoch does not fit: 9, pretraining has 2"),
         "{err}"
     );
-    let rows = format!(r#"\"rows_done\":{}"#, pause.rows_done);
-    let odd = format!(r#"\"rows_done\":{}"#, pause.rows_done + 3);
-    let err = resume_fails(&edited(bytes, &rows, &odd));
+    let err = with(&|p| p.rows_done += 3);
     assert!(err.contains("its rows_done does not fit"), "{err}");
+    let err = with(&|p| p.order.truncate(5));
+    assert!(err.contains("its order does not fit"), "{err}");
 }
 
 #[test]
 fn a_checkpoint_with_a_non_finite_learning_rate_is_refused() {
-    let (checkpoint, bytes) = &checkpoints()[0];
-    let AnyPause::F32(pause) = &checkpoint.pause else {
+    let (checkpoint, _) = &checkpoints()[0];
+    let mut c = checkpoint.clone();
+    let AnyPause::F32(pause) = &mut c.pause else {
         panic!("f32")
     };
-    let rate = format!(
-        r#"\"learning_rate\":\"{:016x}\""#,
-        pause.learning_rate.to_bits()
+    pause.learning_rate = f64::NAN;
+    let bytes = c.to_bytes().unwrap();
+    let err = Checkpoint::from_bytes(&bytes, Path::new("nan.ckpt")).unwrap_err();
+    let key = matches!(
+        err,
+        Error::Metadata {
+            key: "checkpoint",
+            ..
+        }
     );
-    let nan = format!(r#"\"learning_rate\":\"{:016x}\""#, f64::NAN.to_bits());
-    let err = Checkpoint::from_bytes(&edited(bytes, &rate, &nan), Path::new("nan.ckpt"));
-    let err = err.unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Metadata {
-                key: "checkpoint",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert!(key, "{err:?}");
     assert!(err.to_string().contains("learning_rate NaN"), "{err}");
 }
 

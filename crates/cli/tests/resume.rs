@@ -127,6 +127,25 @@ fn a_checkpoint_keeps_velocities_and_the_best_weights_and_resumes_to_the_same_by
     assert!(std::fs::read(dir.path("r.safetensors")).unwrap() == straight);
 }
 
+#[test]
+fn a_resumed_run_writes_where_the_interrupted_one_would_have_from_any_folder() {
+    let dir = TempDir::new("resume-elsewhere");
+    dir.write("train.csv", &flowers(150, 0));
+    std::fs::create_dir(dir.path("out")).unwrap();
+    std::fs::create_dir(dir.path("elsewhere")).unwrap();
+    let straight = train(&dir, "dbn", &[], "straight.safetensors");
+    let every = ["--checkpoint-every", "2"];
+    train(&dir, "dbn", &every, "out/m.safetensors");
+    let model = dir.path("out/m.safetensors");
+    std::fs::remove_file(&model).unwrap();
+    // no -o: the interrupted run's output, its data found from its own folder
+    let checkpoint = dir.path("out/m.safetensors.ckpt");
+    let args = ["train", "--resume", checkpoint.to_str().unwrap(), "-q"];
+    ok(&dir.path("elsewhere"), &args);
+    assert!(std::fs::read(&model).unwrap() == straight);
+    assert!(!dir.path("elsewhere/model.safetensors").exists());
+}
+
 fn spawn(dir: &Path, args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_layerwise"))
         .args(args)
@@ -426,23 +445,58 @@ fn a_bad_resume_is_one_line_naming_the_problem() {
     };
 
     let err = fails(&["train", "--resume", "c.ckpt", "--hidden", "3"]);
+    let refused = "--resume continues with the checkpoint's own settings and data, so --hidden";
+    assert!(err.contains(refused), "{err}");
+    // a setting is refused even at the value the checkpoint has
+    let err = fails(&[
+        "train",
+        "--resume",
+        "c.ckpt",
+        "--finetune-epochs",
+        "4",
+        "--seed",
+        "1",
+    ]);
     assert!(
-        err.contains("--resume continues with the checkpoint's own settings"),
+        err.contains("so --seed, --finetune-epochs cannot go with it")
+            || err.contains("so --finetune-epochs, --seed cannot go with it"),
         "{err}"
     );
     let err = fails(&["train", "sda", "--resume", "c.ckpt"]);
     assert!(
-        err.contains("the checkpoint trains a dbn, not a sda"),
+        err.contains("the checkpoint trains a model of kind dbn, not sda"),
         "{err}"
     );
     let err = fails(&["train", "--resume", "m.safetensors"]);
     assert!(
-        err.contains("it is a model, not a training checkpoint"),
+        err.contains("m.safetensors: a model file, not a training checkpoint"),
         "{err}"
     );
     let err = fails(&["evaluate", "c.ckpt", "--test", "train.csv"]);
+    let hint = "c.ckpt: a training checkpoint, not a model: carry its training on with \
+                `layerwise train --resume c.ckpt`";
+    assert!(err.contains(hint), "{err}");
+    // the checkpoint or the model would overwrite the data, or each other
+    let mut args = vec!["train", "dbn", "-o", "m2.safetensors"];
+    args.extend(kind_flags("dbn"));
+    let err = fails(&[&args[..], &["--checkpoint", "train.csv"]].concat());
     assert!(
-        err.contains("it is a training checkpoint, not a model"),
+        err.contains("--checkpoint train.csv would overwrite the data file train.csv"),
+        "{err}"
+    );
+    let err = fails(&[&args[..], &["--checkpoint", "m2.safetensors"]].concat());
+    assert!(
+        err.contains("-o and --checkpoint are both m2.safetensors"),
+        "{err}"
+    );
+    let err = fails(&[&args[..], &["--checkpoint", "no/such/folder/c.ckpt"]].concat());
+    assert!(
+        err.contains("the folder no/such/folder does not exist"),
+        "{err}"
+    );
+    let err = fails(&[&args[..], &["--plot", "nowhere/p.png"]].concat());
+    assert!(
+        err.contains("cannot write nowhere/p.png: the folder nowhere does not exist"),
         "{err}"
     );
     let err = fails(&[

@@ -8,6 +8,7 @@ use layerwise_cli::checkpoint::Checkpoint;
 use layerwise_cli::config::ModelKind;
 use layerwise_cli::model_file::{SavedModel, FORMAT_VERSION};
 use layerwise_cli::record::TrainingRecord;
+use layerwise_cli::Error;
 use std::path::PathBuf;
 
 /// Describe a model file or a training checkpoint.
@@ -28,7 +29,11 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
             let stopped = c.where_stopped();
             (c.model, Some(stopped))
         }
-        Err(_) => (load_model(&args.model)?, None),
+        Err(Error::WrongFileKind { .. }) => (load_model(&args.model)?, None),
+        Err(e) => {
+            let path = args.model.display();
+            return Err(anyhow::Error::new(e).context(format!("cannot load {path}")));
+        }
     };
     if args.json {
         let mut meta: serde_json::Map<String, serde_json::Value> = model
@@ -47,10 +52,8 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
     }
     print!("{}", describe(&model, &args.model));
     if let Some(stopped) = stopped {
-        println!(
-            "\ncheckpoint: {stopped}; carry on with `layerwise train --resume {}`",
-            args.model.display()
-        );
+        let path = layerwise_cli::shell_quoted(&args.model);
+        println!("\ncheckpoint: {stopped}; carry on with `layerwise train --resume {path}`");
     }
     Ok(())
 }

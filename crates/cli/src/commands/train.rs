@@ -5,7 +5,7 @@ use super::CsvArgs;
 use crate::progress::{Display, Progress};
 use anyhow::Context;
 use clap::Args;
-use layerwise_cli::checkpoint::{data_checksum, AnyPause, Checkpoint};
+use layerwise_cli::checkpoint::{data_checksum, AnyPause, Checkpoint, RunFiles};
 use layerwise_cli::config::{
     DataFormat, DatasetName, DecoderArg, Dtype, FinetuneModeArg, LossArg, ModelKind, NoiseArg,
     PropagationArg, Schedule, TrainConfig, VisibleArg,
@@ -22,7 +22,7 @@ use layerwise_data::{Dataset, MnistSplit};
 use layerwise_linalg::Float;
 use layerwise_models::{At, Pause};
 use rand::SeedableRng;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Training stopped by Ctrl-C, its checkpoint written: `main` exits with 130.
@@ -34,16 +34,34 @@ pub struct Interrupted {
 
 impl std::fmt::Display for Interrupted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let path = self.checkpoint.display();
+        let (path, quoted) = (
+            self.checkpoint.display(),
+            layerwise_cli::shell_quoted(&self.checkpoint),
+        );
         write!(
             f,
             "interrupted: checkpoint written to {path}; carry on with \
-             `layerwise train --resume {path}`"
+             `layerwise train --resume {quoted}`"
         )
     }
 }
 
 impl std::error::Error for Interrupted {}
+
+/// Ctrl-C before training began: nothing to checkpoint; `main` exits with 130.
+#[derive(Debug)]
+pub struct InterruptedEarly;
+
+impl std::fmt::Display for InterruptedEarly {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "interrupted before training began: nothing to checkpoint"
+        )
+    }
+}
+
+impl std::error::Error for InterruptedEarly {}
 
 /// Train a model and save it with its configuration, scaling, classes and metrics.
 ///
@@ -456,31 +474,156 @@ fn some<V: Clone>(field: &mut Option<V>, flag: &Option<V>) {
     }
 }
 
-impl TrainArgs {
-    /// `true` when a flag sets a training setting (anything `apply` changes).
-    fn sets_something(&self) -> bool {
-        let mut config = TrainConfig::default();
-        self.apply(&mut config);
-        config != TrainConfig::default()
+/// The flags `--resume` takes; every other one is a setting, which the checkpoint holds.
+const RESUME_FLAGS: &[&str] = &[
+    "kind",
+    "resume",
+    "output",
+    "checkpoint",
+    "checkpoint_every",
+    "quiet",
+    "log_json",
+    "plot",
+];
+
+/// The default checkpoint of a model file: its name with `.ckpt` added.
+fn default_checkpoint(output: &Path) -> PathBuf {
+    let mut name = output.to_path_buf().into_os_string();
+    name.push(".ckpt");
+    PathBuf::from(name)
+}
+
+/// Where a run writes: the model, its checkpoints and how often, and the curves.
+struct Outputs {
+    model: PathBuf,
+    checkpoint: PathBuf,
+    every: Option<usize>,
+}
+
+impl Outputs {
+    /// The run's files as the flags give them.
+    fn of(args: &TrainArgs) -> Outputs {
+        Outputs {
+            model: args.output.clone(),
+            checkpoint: args
+                .checkpoint
+                .clone()
+                .unwrap_or_else(|| default_checkpoint(&args.output)),
+            every: args.checkpoint_every,
+        }
     }
 
-    /// Where checkpoints are written.
-    fn checkpoint_path(&self) -> PathBuf {
-        self.checkpoint.clone().unwrap_or_else(|| {
-            let mut name = self.output.clone().into_os_string();
-            name.push(".ckpt");
-            PathBuf::from(name)
-        })
+    /// A resumed run's files: those of the interrupted run, unless a flag says otherwise.
+    fn resumed(args: &TrainArgs, given: &[String], run: &RunFiles) -> Outputs {
+        let flag = |name: &str| given.iter().any(|g| g == name);
+        let model = match (flag("output"), &run.output) {
+            (false, Some(path)) => under(run, path),
+            _ => args.output.clone(),
+        };
+        let checkpoint = match (&args.checkpoint, &run.checkpoint, flag("output")) {
+            (Some(path), _, _) => path.clone(),
+            (None, Some(path), false) => under(run, path),
+            _ => default_checkpoint(&model),
+        };
+        let every = args.checkpoint_every.or(run.every);
+        Outputs {
+            model,
+            checkpoint,
+            every,
+        }
+    }
+
+    /// `Err` when the model or the checkpoint would overwrite a data file, or each other,
+    /// or when a folder to write into does not exist.
+    fn check(&self, reading: &TrainConfig, plot: Option<&Path>) -> anyhow::Result<()> {
+        let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => a == b,
+        };
+        let d = &reading.data;
+        let inputs = [
+            &d.train,
+            &d.train_labels,
+            &d.validation_file,
+            &d.validation_labels,
+        ];
+        let written = [("-o", &self.model), ("--checkpoint", &self.checkpoint)];
+        for (flag, out) in written {
+            if let Some(input) = inputs.iter().copied().flatten().find(|i| same(i, out)) {
+                anyhow::bail!(
+                    "{flag} {} would overwrite the data file {}",
+                    out.display(),
+                    input.display()
+                );
+            }
+        }
+        if same(&self.model, &self.checkpoint) {
+            anyhow::bail!(
+                "-o and --checkpoint are both {}: the checkpoint would overwrite the model",
+                self.model.display()
+            );
+        }
+        for out in [
+            Some(self.model.as_path()),
+            Some(self.checkpoint.as_path()),
+            plot,
+        ] {
+            let Some(out) = out else { continue };
+            let folder = out.parent().filter(|f| !f.as_os_str().is_empty());
+            if let Some(folder) = folder.filter(|f| !f.is_dir()) {
+                anyhow::bail!(
+                    "cannot write {}: the folder {} does not exist",
+                    out.display(),
+                    folder.display()
+                );
+            }
+        }
+        Ok(())
     }
 }
 
-/// Runs `layerwise train`.
-pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
+/// A path of the interrupted run, relative to the folder it started in.
+fn under(run: &RunFiles, path: &Path) -> PathBuf {
+    match &run.started_in {
+        Some(dir) if path.is_relative() => dir.join(path),
+        _ => path.to_path_buf(),
+    }
+}
+
+/// The configuration with its data paths made relative to `dir` (for reading only: the
+/// saved configuration keeps them as given).
+fn reading_from(config: &TrainConfig, dir: Option<&Path>) -> TrainConfig {
+    let mut reading = config.clone();
+    let Some(dir) = dir else {
+        return reading;
+    };
+    let d = &mut reading.data;
+    for path in [
+        &mut d.train,
+        &mut d.train_labels,
+        &mut d.validation_file,
+        &mut d.validation_labels,
+        &mut d.data_dir,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if path.is_relative() {
+            *path = dir.join(&*path);
+        }
+    }
+    reading
+}
+
+/// Runs `layerwise train`; `given` names the flags given on the command line.
+pub fn run(args: &TrainArgs, given: &[String]) -> anyhow::Result<()> {
     if args.checkpoint_every == Some(0) {
         anyhow::bail!("--checkpoint-every 0: expected a number of epochs, at least 1");
     }
+    // from here Ctrl-C is ours: before training it quits, during training it checkpoints
+    catch_ctrl_c();
     if let Some(path) = &args.resume {
-        return resume(args, path);
+        return resume(args, given, path);
     }
     let kind = args.kind.expect("clap requires a kind without --resume");
     let mut config = match &args.config {
@@ -500,34 +643,64 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         print!("{}", config.to_toml());
         return Ok(());
     }
-    match config.dtype {
-        Dtype::F32 => train_typed::<f32>(args, (kind, config), &source, None),
-        Dtype::F64 => train_typed::<f64>(args, (kind, config), &source, None),
+    let reading = config.clone();
+    let plan = Plan {
+        kind,
+        config,
+        reading,
+        outputs: Outputs::of(args),
+    };
+    match plan.config.dtype {
+        Dtype::F32 => train_typed::<f32>(args, plan, &source, None),
+        Dtype::F64 => train_typed::<f64>(args, plan, &source, None),
     }
+}
+
+/// What one training run does: the kind, the configuration it saves, the same with the
+/// data paths it reads from, and where it writes.
+struct Plan {
+    kind: ModelKind,
+    config: TrainConfig,
+    reading: TrainConfig,
+    outputs: Outputs,
 }
 
 /// `layerwise train --resume CHECKPOINT`: the checkpoint's settings and data, its network
 /// and generator, carried on.
-fn resume(args: &TrainArgs, path: &std::path::Path) -> anyhow::Result<()> {
-    if args.sets_something() {
+fn resume(args: &TrainArgs, given: &[String], path: &Path) -> anyhow::Result<()> {
+    let settings: Vec<String> = given
+        .iter()
+        .filter(|g| !RESUME_FLAGS.contains(&g.as_str()))
+        .map(|g| format!("--{}", g.replace('_', "-")))
+        .collect();
+    if !settings.is_empty() {
         anyhow::bail!(
-            "--resume continues with the checkpoint's own settings and data: give it only \
-             -o, --checkpoint, --checkpoint-every, --quiet, --log-json, --plot"
+            "--resume continues with the checkpoint's own settings and data, so {} cannot \
+             go with it (only -o, --checkpoint, --checkpoint-every, --quiet, --log-json and \
+             --plot can)",
+            settings.join(", ")
         );
     }
     let checkpoint = Checkpoint::load(path)?;
     let kind = checkpoint.model.kind();
     if let Some(asked) = args.kind.filter(|&k| k != kind) {
         anyhow::bail!(
-            "{}: the checkpoint trains a {kind}, not a {asked}",
+            "{}: the checkpoint trains a model of kind {kind}, not {asked}",
             path.display()
         );
     }
     let config = checkpoint.model.config.clone();
-    let source = training_source(&config);
+    let reading = reading_from(&config, checkpoint.run.started_in.as_deref());
+    let source = training_source(&reading);
+    let plan = Plan {
+        kind,
+        config,
+        reading,
+        outputs: Outputs::resumed(args, given, &checkpoint.run),
+    };
     match checkpoint.model.dtype() {
-        Dtype::F32 => train_typed::<f32>(args, (kind, config), &source, Some(checkpoint)),
-        Dtype::F64 => train_typed::<f64>(args, (kind, config), &source, Some(checkpoint)),
+        Dtype::F32 => train_typed::<f32>(args, plan, &source, Some(checkpoint)),
+        Dtype::F64 => train_typed::<f64>(args, plan, &source, Some(checkpoint)),
     }
 }
 
@@ -583,7 +756,10 @@ fn catch_ctrl_c() {
         if INTERRUPTED.swap(true, Ordering::SeqCst) {
             std::process::exit(130);
         }
-        eprintln!("\nstopping after this minibatch to write a checkpoint (Ctrl-C again quits now)");
+        eprintln!(
+            "\ninterrupted: stopping after the current minibatch, with a checkpoint (Ctrl-C \
+             again quits now)"
+        );
     };
     // a handler can be set once per process; should that fail, Ctrl-C just kills it
     let _ = ctrlc::set_handler(handler);
@@ -640,28 +816,46 @@ struct Prepared<T> {
 
 fn train_typed<T: Typed>(
     args: &TrainArgs,
-    (kind, config): (ModelKind, TrainConfig),
+    plan: Plan,
     source: &Source,
     checkpoint: Option<Checkpoint>,
 ) -> anyhow::Result<()>
 where
     Network<T>: Into<AnyNetwork>,
 {
+    let Plan {
+        kind,
+        config,
+        reading,
+        outputs,
+    } = plan;
+    outputs.check(&reading, args.plot.as_deref())?;
     // one generator, seeded once: the split, the initialisation, then training (a resumed
     // run draws the same split, then takes the generator where the checkpoint left it)
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(config.seed);
-    let data = prepare::<T>(kind, &config, source, &mut rng)?;
+    let data = prepare::<T>(kind, &reading, source, &mut rng)?;
     check_image_shape(&config, data.train.n_features())?;
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        anyhow::bail!(InterruptedEarly);
+    }
     let data_crc32 = data_checksum(&data.train, data.validation.as_ref());
     let resumed_at = checkpoint.as_ref().map(Checkpoint::where_stopped);
+    let resumed_in = checkpoint.as_ref().and_then(|c| c.run.started_in.clone());
     let start = match checkpoint {
         None => Start::Fresh,
         Some(c) => {
             if c.data_crc32 != data_crc32 {
+                let files = match &reading.data.validation_file {
+                    Some(v) => format!(
+                        "{} or the validation file {}",
+                        source.describe(),
+                        v.display()
+                    ),
+                    None => source.describe(),
+                };
                 anyhow::bail!(
-                    "{}: the data has changed since the checkpoint was written (CRC-32 {}, \
-                     now {data_crc32}); resume with the same files",
-                    source.describe(),
+                    "{files}: the data has changed since the checkpoint was written (CRC-32 \
+                     {}, now {data_crc32}); resume with the same files",
                     c.data_crc32
                 );
             }
@@ -676,7 +870,6 @@ where
             }
         }
     };
-    catch_ctrl_c();
 
     // train, with progress on stderr and in the log
     let display = Display::choose(args.quiet);
@@ -700,12 +893,17 @@ where
     }
     let mut progress = Progress::new(display, log, line);
     let validation = data.validation.as_ref();
-    let every = args.checkpoint_every;
+    let every = outputs.every;
+    // where relative paths start from: the interrupted run's folder when resuming
+    let started_in = match &resumed_in {
+        Some(dir) => Some(dir.clone()),
+        None => std::env::current_dir().ok(),
+    };
     let mut stop = |at: At| {
         let due = at.end_of_epoch && every.is_some_and(|n| (at.epoch + 1).is_multiple_of(n));
         due || INTERRUPTED.load(Ordering::SeqCst)
     };
-    let ckpt_path = args.checkpoint_path();
+    let ckpt_path = outputs.checkpoint.clone();
     let mut start = start;
     let trained = loop {
         let run = (start, &mut stop as &mut dyn FnMut(At) -> bool);
@@ -732,6 +930,12 @@ where
                     pause: T::any_pause(pause.clone()),
                     rng: rng.clone(),
                     data_crc32: data_crc32.clone(),
+                    run: RunFiles {
+                        output: Some(outputs.model.clone()),
+                        checkpoint: Some(ckpt_path.clone()),
+                        every,
+                        started_in: started_in.clone(),
+                    },
                 };
                 let saved = checkpoint.save(&ckpt_path).with_context(|| {
                     format!("cannot write the checkpoint {}", ckpt_path.display())
@@ -784,14 +988,14 @@ where
         record: record.without_times(),
     };
     model
-        .save(&args.output)
-        .with_context(|| format!("cannot save the model to {}", args.output.display()))?;
+        .save(&outputs.model)
+        .with_context(|| format!("cannot save the model to {}", outputs.model.display()))?;
     if let Some(path) = &args.plot {
         let png = layerwise_cli::plot::curves_png(&model.record)?;
         std::fs::write(path, png).with_context(|| format!("cannot write {}", path.display()))?;
     }
     if display != Display::Quiet {
-        println!("{}", summary(&model, &args.output, seconds));
+        println!("{}", summary(&model, &outputs.model, seconds));
     }
     Ok(())
 }
@@ -923,7 +1127,16 @@ fn summary(model: &SavedModel, path: &std::path::Path, seconds: f64) -> String {
         r.n_train,
         seconds
     );
-    if let Some(a) = r.finetune.last().and_then(|e| e.validation_accuracy) {
+    // under early stopping the model keeps its best epoch's weights
+    let last = r.finetune.last();
+    let kept = match (
+        model.config.finetune.patience,
+        last.and_then(|e| e.best_epoch),
+    ) {
+        (Some(_), Some(best)) => r.finetune.iter().find(|e| e.epoch == best),
+        _ => last,
+    };
+    if let Some(a) = kept.and_then(|e| e.validation_accuracy) {
         line += &format!(", validation accuracy {:.1} %", 100.0 * a);
     }
     line
