@@ -14,6 +14,9 @@
 //! | the epoch's shuffled row order | tensor `resume.order`, `U64` |
 //! | the optimiser's state: velocities, persistent chains, the best epoch's weights | tensors `resume.state.NAME`, the model's dtype, `(rows, cols)` |
 //!
+//! | the interrupted run's `-o`, `--checkpoint`, `--checkpoint-every` and working folder | `checkpoint.output`, `.checkpoint`, `.checkpoint_every`, `.started_in` |
+//! | a CRC-32 of every other metadata entry (key, length, value, in key order) | metadata `metadata_crc32` |
+//!
 //! The `tensor_crc32` covers these tensors too. Saving is atomic, as for models: a
 //! temporary file beside the target, synced, renamed over it.
 
