@@ -5,17 +5,19 @@
 //! A checkpoint is a [`crate::model_file`] file (same tensors, same metadata, the record of
 //! the epochs trained so far) with, in addition:
 //!
-//! | what | where |
-//! |---|---|
-//! | the layer (or `null` in fine-tuning), epoch, rows done, running loss, learning rate, best validation loss and epoch | metadata `checkpoint`, JSON; floats as the 16 hex digits of their bits |
-//! | the generator: ChaCha8 seed (64 hex digits), stream, word position | `checkpoint.rng` |
-//! | RBM monitoring's generators, when the DBN is monitored | `checkpoint.monitor_rng` |
-//! | a CRC-32 of the training and validation rows and labels after scaling | `checkpoint.data_crc32` |
-//! | the epoch's shuffled row order | tensor `resume.order`, `U64` |
-//! | the optimiser's state: velocities, persistent chains, the best epoch's weights | tensors `resume.state.NAME`, the model's dtype, `(rows, cols)` |
-//!
-//! | the interrupted run's `-o`, `--checkpoint`, `--checkpoint-every` and working folder | `checkpoint.output`, `.checkpoint`, `.checkpoint_every`, `.started_in` |
-//! | a CRC-32 of every other metadata entry (key, length, value, in key order) | metadata `metadata_crc32` |
+//! - metadata `checkpoint`, JSON: the layer (`null` in fine-tuning), epoch, rows done,
+//!   running loss, learning rate, best validation loss and epoch (floats as the 16 hex
+//!   digits of their bits); `rng`, the generator (ChaCha8 seed as 64 hex digits, stream,
+//!   word position); `monitor_rng`, RBM monitoring's generators when the DBN is monitored;
+//!   `data_crc32`, a CRC-32 of the training and validation rows and labels after scaling;
+//!   `state`, the names of the state tensors; `output`, `checkpoint`, `checkpoint_every`
+//!   and `started_in`, the interrupted run's `-o`, `--checkpoint`, `--checkpoint-every`
+//!   and working folder;
+//! - tensor `resume.order` (`U64`): the epoch's shuffled row order;
+//! - tensors `resume.state.NAME` (the model's dtype, `(rows, cols)`): the optimiser's state,
+//!   velocities, persistent chains, the best epoch's weights;
+//! - metadata `metadata_crc32`: a CRC-32 of every other metadata entry (key, length,
+//!   value, in key order).
 //!
 //! The `tensor_crc32` covers these tensors too. Saving is atomic, as for models: a
 //! temporary file beside the target, synced, renamed over it.

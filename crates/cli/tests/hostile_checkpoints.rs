@@ -20,7 +20,8 @@ use std::sync::OnceLock;
 
 fn config(kind: ModelKind, dtype: &str) -> TrainConfig {
     let text = format!(
-        "seed = 3\ndtype = \"{dtype}\"\n[data]\ntrain = \"x.csv\"\nvalidation = 0.25\n[network]\nhidden = [4, 3]\n\
+        "seed = 3\ndtype = \"{dtype}\"\n[data]\ntrain = \"x.csv\"\nvalidation = 0.25\n\
+         [network]\nhidden = [4, 3]\n\
          [pretrain]\nepochs = 2\nbatch_size = 8\n\
          [finetune]\nepochs = 3\nbatch_size = 8\nmomentum = 0.5\npatience = 2\n"
     );

@@ -124,7 +124,8 @@ pub(crate) type PretrainSetup<'a, T, P> = (
 /// 0..ℓ, which are already trained. Each layer gets a fresh workspace; in steady state a
 /// minibatch allocates nothing.
 ///
-/// It can stop between minibatches ([`Interruptible`]) and carry on from a [`Pause`]; returns the records of the epochs it trained and, if it stopped, where.
+/// It can stop between minibatches ([`Interruptible`]) and carry on from a [`Pause`];
+/// returns the records of the epochs it trained and, if it stopped, where.
 ///
 /// A layer whose training diverges goes back to what it was when this call reached it.
 pub(crate) fn pretrain_interruptible<T, L, R, F>(
