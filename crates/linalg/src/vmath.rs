@@ -209,8 +209,8 @@ macro_rules! dispatch_squared_distance {
 dispatch_squared_distance!(squared_distance_f32, f32);
 dispatch_squared_distance!(squared_distance_f64, f64);
 
-/// g ← g · y · (1 − y) element by element, as (g·y)·(1 − y): ∂L/∂y turned into ∂L/∂z for
-/// y = σ(z); compiled for AVX-512 or AVX2 when the CPU has them.
+/// g ← g · y · (1 − y) element by element, as (g·y)·(1 − y): ∂L/∂y turned into
+/// ∂L/∂z for y = σ(z); compiled for AVX-512 or AVX2 when the CPU has them.
 ///
 /// # Panics
 /// If the slices differ in length.
