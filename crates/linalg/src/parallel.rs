@@ -5,7 +5,7 @@
 //! split into contiguous blocks of rows, and every row is computed by the same code whatever
 //! block it lands in, so results never depend on the thread count.
 
-use crate::pool::{run_all, ScopedJob};
+use crate::pool::run_parts;
 use crate::{Float, Matrix};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
@@ -56,19 +56,41 @@ pub(crate) fn threads_for(work: usize, min_work: usize) -> usize {
     (work / min_work.max(1)).clamp(1, threads())
 }
 
-/// Splits `0..n` into `parts` contiguous ranges whose lengths are multiples of `unit` (but
-/// the last), as even as possible.
-pub(crate) fn split(n: usize, parts: usize, unit: usize) -> Vec<std::ops::Range<usize>> {
-    let units = n.div_ceil(unit);
-    let parts = parts.clamp(1, units.max(1));
-    let mut ranges = Vec::with_capacity(parts);
-    let mut start_unit = 0;
-    for p in 0..parts {
-        let end_unit = start_unit + (units - start_unit) / (parts - p);
-        ranges.push((start_unit * unit).min(n)..(end_unit * unit).min(n));
-        start_unit = end_unit;
+/// `0..n` split into contiguous ranges whose lengths are multiples of `unit` (but the
+/// last), as even as possible: part p starts at unit ⌊p · units / parts⌋. Computed on
+/// demand, so a parallel call allocates nothing.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Split {
+    n: usize,
+    unit: usize,
+    units: usize,
+    parts: usize,
+}
+
+impl Split {
+    /// At most `parts` ranges (fewer when there are fewer units than parts; always ≥ 1).
+    pub(crate) fn new(n: usize, parts: usize, unit: usize) -> Self {
+        let unit = unit.max(1);
+        let units = n.div_ceil(unit);
+        let parts = parts.clamp(1, units.max(1));
+        Split {
+            n,
+            unit,
+            units,
+            parts,
+        }
     }
-    ranges
+
+    /// How many ranges there are.
+    pub(crate) fn len(&self) -> usize {
+        self.parts
+    }
+
+    /// Range p, for p < [`Split::len`].
+    pub(crate) fn part(&self, p: usize) -> std::ops::Range<usize> {
+        let start_unit = |p: usize| p * self.units / self.parts;
+        (start_unit(p) * self.unit).min(self.n)..(start_unit(p + 1) * self.unit).min(self.n)
+    }
 }
 
 impl<T: Float> Matrix<T> {
@@ -165,18 +187,39 @@ fn row_chunks2<T: Float>(
         walk(0, data_a, data_b);
         return;
     }
-    let blocks = split(rows, n_threads, 1);
-    let (mut rest_a, mut rest_b) = (data_a, data_b);
-    let mut jobs: Vec<ScopedJob<'_>> = Vec::with_capacity(blocks.len());
-    for block in &blocks {
-        let (mine_a, tail_a) = rest_a.split_at_mut(block.len() * ca);
-        let (mine_b, tail_b) = rest_b.split_at_mut(block.len() * cb);
-        (rest_a, rest_b) = (tail_a, tail_b);
-        let (walk, start) = (&walk, block.start);
-        jobs.push(Box::new(move || walk(start, mine_a, mine_b)));
-    }
-    run_all(jobs);
+    let blocks = Split::new(rows, n_threads, 1);
+    let (base_a, base_b) = (
+        SharedRows(data_a.as_mut_ptr()),
+        SharedRows(data_b.as_mut_ptr()),
+    );
+    run_parts(blocks.len(), &|p| {
+        let block = blocks.part(p);
+        // SAFETY: the blocks are disjoint ranges of rows inside both buffers, each handed
+        // to one part, and `run_parts` returns only when every part has finished.
+        let (mine_a, mine_b) = unsafe {
+            (
+                std::slice::from_raw_parts_mut(base_a.at(block.start * ca), block.len() * ca),
+                std::slice::from_raw_parts_mut(base_b.at(block.start * cb), block.len() * cb),
+            )
+        };
+        walk(block.start, mine_a, mine_b);
+    });
 }
+
+/// A buffer's start, shared by parts that take disjoint rows of it.
+#[derive(Clone, Copy)]
+struct SharedRows<T>(*mut T);
+
+impl<T> SharedRows<T> {
+    /// The address `offset` elements in (the buffer is only ever offset within its length).
+    fn at(self, offset: usize) -> *mut T {
+        self.0.wrapping_add(offset)
+    }
+}
+
+// SAFETY: parts write disjoint rows (see `row_chunks2`), joined before the borrow ends.
+unsafe impl<T: Send> Send for SharedRows<T> {}
+unsafe impl<T: Send> Sync for SharedRows<T> {}
 
 #[cfg(test)]
 mod tests {
@@ -184,10 +227,15 @@ mod tests {
 
     #[test]
     fn split_covers_the_range_in_whole_units() {
-        assert_eq!(split(10, 3, 1), vec![0..3, 3..6, 6..10]);
-        assert_eq!(split(50, 2, 16), vec![0..32, 32..50]);
-        assert_eq!(split(5, 4, 16), vec![0..5]);
-        assert_eq!(split(0, 2, 1), vec![0..0]);
+        let parts = |n, parts, unit| {
+            let s = Split::new(n, parts, unit);
+            (0..s.len()).map(|p| s.part(p)).collect::<Vec<_>>()
+        };
+        assert_eq!(parts(10, 3, 1), vec![0..3, 3..6, 6..10]);
+        assert_eq!(parts(50, 2, 16), vec![0..32, 32..50]);
+        assert_eq!(parts(5, 4, 16), vec![0..5]);
+        assert_eq!(parts(0, 2, 1), vec![0..0]);
+        assert_eq!(parts(7, 7, 1), (0..7).map(|i| i..i + 1).collect::<Vec<_>>());
     }
 
     #[test]

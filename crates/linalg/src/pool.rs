@@ -1,177 +1,241 @@
-//! A small persistent pool of worker threads for the kernels' parallel loops.
+//! A small persistent team of worker threads for the kernels' parallel loops.
 //!
-//! Spawning a thread per parallel call costs tens of microseconds (a fresh stack to map and
-//! zero), which a minibatch's many short GEMMs and row passes cannot repay. Workers are
-//! started on first use, one per extra thread asked for, and then wait on a channel. A call
-//! hands one job to each of the first workers, runs the last job itself, and returns only
-//! when every job has finished, so jobs may borrow from the caller. Workers and the caller
-//! poll for a short while ([`SPIN`]) before they sleep, because waking a sleeping core costs
-//! more than the gap between a training step's parallel calls.
+//! A minibatch of the book's network is a string of short products and row passes (a few
+//! microseconds each), so handing out work must cost far less than that: no allocation, no
+//! channel, no lock on the way. The team is a generation counter and a job slot. A call
+//! writes its job (`Fn(part)` for parts `0..parts`) into the slot, bumps the generation, runs
+//! part 0 itself, and waits until every worker has acknowledged the generation; worker w runs
+//! part w when `w < parts`. Each part is computed by the same code whichever thread takes
+//! it, so results never depend on the thread count.
+//!
+//! Workers poll for a short while ([`SPIN`]) before they sleep, because waking a sleeping
+//! core costs more than the gap between a training step's parallel calls. One call uses the
+//! team at a time: a call made while another thread holds it, or from inside a job, runs its
+//! parts one after another on the calling thread (the same results, only later).
 
-use std::cell::Cell;
+use std::cell::{Cell, UnsafeCell};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-/// A job as a worker receives it.
-type Job = Box<dyn FnOnce() + Send + 'static>;
-
-/// A job that may borrow from the caller of [`run_all`].
-pub(crate) type ScopedJob<'a> = Box<dyn FnOnce() + Send + 'a>;
+/// A job as callers hand it over: part index in, nothing out.
+pub(crate) type Job<'a> = &'a (dyn Fn(usize) + Sync);
 
 thread_local! {
-    /// Set on worker threads: a job that itself runs jobs runs them inline (no deadlock).
-    static IN_WORKER: Cell<bool> = const { Cell::new(false) };
-}
-
-/// The channels to the workers started so far.
-fn workers() -> &'static Mutex<Vec<Sender<Job>>> {
-    static WORKERS: OnceLock<Mutex<Vec<Sender<Job>>>> = OnceLock::new();
-    WORKERS.get_or_init(|| Mutex::new(Vec::new()))
-}
-
-fn spawn_worker() -> Sender<Job> {
-    let (tx, rx) = channel::<Job>();
-    std::thread::Builder::new()
-        .name("layerwise-worker".into())
-        .spawn(move || {
-            IN_WORKER.with(|w| w.set(true));
-            while let Some(job) = next_job(&rx) {
-                job();
-            }
-        })
-        .expect("the OS refused to start a worker thread");
-    tx
+    /// Set on worker threads and on a caller while it runs its part: a job that itself asks
+    /// for parallel work runs it inline (no deadlock).
+    static BUSY_HERE: Cell<bool> = const { Cell::new(false) };
 }
 
 /// How long a worker polls for its next job before it sleeps: a training step hands out
-/// its GEMMs a fraction of a millisecond apart, and a sleeping core (a virtual one above all)
+/// its parallel work microseconds apart, and a sleeping core (a virtual one above all)
 /// takes tens of microseconds to wake.
 const SPIN: Duration = Duration::from_micros(200);
 
-/// The next job, polled for [`SPIN`] and then waited for; `None` once the pool is gone.
-fn next_job(rx: &Receiver<Job>) -> Option<Job> {
-    let start = Instant::now();
-    loop {
-        for _ in 0..64 {
-            match rx.try_recv() {
-                Ok(job) => return Some(job),
-                Err(TryRecvError::Disconnected) => return None,
-                Err(TryRecvError::Empty) => std::hint::spin_loop(),
-            }
-        }
-        if start.elapsed() >= SPIN {
-            return rx.recv().ok();
-        }
-    }
-}
-
-/// Counts the jobs still running and whether one of them panicked; the mutex and condvar
-/// are only for a caller that has polled [`SPIN`] long and goes to sleep.
-struct Latch {
+/// The job slot and the counters the caller and the workers meet at.
+struct Team {
+    /// Bumped once per call, after the slot is written.
+    generation: AtomicUsize,
+    /// The current job and its number of parts; written only while no worker reads it
+    /// (every worker has acknowledged the previous generation).
+    slot: UnsafeCell<Option<(Job<'static>, usize)>>,
+    /// Workers that have not yet acknowledged the current generation.
     remaining: AtomicUsize,
+    /// Whether a worker's part panicked in the current generation.
     panicked: AtomicBool,
+    /// Workers started so far (only the caller holding `in_use` changes it).
+    workers: AtomicUsize,
+    /// Held by the one call that uses the team.
+    in_use: AtomicBool,
+    /// Workers asleep, or about to be; a caller wakes them through `wake`.
+    sleepers: AtomicUsize,
     sleep: Mutex<()>,
-    done: Condvar,
+    wake: Condvar,
 }
 
-impl Latch {
-    /// One job has finished.
-    fn count_down(&self, ok: bool) {
-        if !ok {
-            self.panicked.store(true, Ordering::Release);
-        }
-        if self.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
-            // taking the lock orders this wake-up after a sleeper's last check
-            let _guard = self.sleep.lock().unwrap_or_else(|e| e.into_inner());
-            self.done.notify_all();
-        }
-    }
+// SAFETY: the slot is written by the caller holding `in_use` only when no worker reads it,
+// and read by workers only between a generation's bump and their acknowledgement.
+unsafe impl Sync for Team {}
 
-    /// Returns once every job has finished: polls for [`SPIN`], then sleeps.
-    fn wait(&self) {
-        let start = Instant::now();
-        while self.remaining.load(Ordering::Acquire) > 0 {
-            if start.elapsed() >= SPIN {
-                let mut guard = self.sleep.lock().unwrap_or_else(|e| e.into_inner());
-                while self.remaining.load(Ordering::Acquire) > 0 {
-                    guard = self.done.wait(guard).unwrap_or_else(|e| e.into_inner());
-                }
-                return;
-            }
-            std::hint::spin_loop();
-        }
-    }
-}
-
-/// Runs every job, the last on the calling thread and the others on pool workers, and
-/// returns when all have finished. A panic in any job is raised again here.
-pub(crate) fn run_all(mut jobs: Vec<ScopedJob<'_>>) {
-    let Some(last) = jobs.pop() else { return };
-    if jobs.is_empty() || IN_WORKER.with(Cell::get) {
-        jobs.into_iter().for_each(|job| job());
-        return last();
-    }
-    let latch = Arc::new(Latch {
-        remaining: AtomicUsize::new(jobs.len()),
+fn team() -> &'static Team {
+    static TEAM: OnceLock<Team> = OnceLock::new();
+    TEAM.get_or_init(|| Team {
+        generation: AtomicUsize::new(0),
+        slot: UnsafeCell::new(None),
+        remaining: AtomicUsize::new(0),
         panicked: AtomicBool::new(false),
+        workers: AtomicUsize::new(0),
+        in_use: AtomicBool::new(false),
+        sleepers: AtomicUsize::new(0),
         sleep: Mutex::new(()),
-        done: Condvar::new(),
-    });
+        wake: Condvar::new(),
+    })
+}
+
+/// Runs `job(p)` for every p in `0..parts`, part 0 on the calling thread and the others on
+/// the team's workers, and returns when all have finished. A panic in any part is raised
+/// again here.
+pub(crate) fn run_parts(parts: usize, job: Job<'_>) {
+    if parts <= 1 || BUSY_HERE.with(Cell::get) {
+        return (0..parts).for_each(job);
+    }
+    let team = team();
+    if team
+        .in_use
+        .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+        .is_err()
     {
-        let mut senders = workers().lock().unwrap_or_else(|e| e.into_inner());
-        while senders.len() < jobs.len() {
-            senders.push(spawn_worker());
-        }
-        for (job, tx) in jobs.into_iter().zip(senders.iter()) {
-            let latch = Arc::clone(&latch);
-            let counted: ScopedJob<'_> = Box::new(move || {
-                let ok = catch_unwind(AssertUnwindSafe(job)).is_ok();
-                latch.count_down(ok);
-            });
-            // SAFETY: this function does not return before the latch counts every job
-            // finished, so whatever the job borrows outlives it; only the lifetime changes.
-            let job: Job = unsafe { std::mem::transmute::<ScopedJob<'_>, Job>(counted) };
-            tx.send(job).expect("workers never exit");
+        // another thread's call holds the team: the same parts, here
+        return (0..parts).for_each(job);
+    }
+    // release the team however this call ends
+    struct Release<'t>(&'t Team);
+    impl Drop for Release<'_> {
+        fn drop(&mut self) {
+            self.0.in_use.store(false, Ordering::Release);
         }
     }
-    let inline = catch_unwind(AssertUnwindSafe(last));
-    latch.wait();
+    let _release = Release(team);
+
+    let generation = team.generation.load(Ordering::Relaxed);
+    while team.workers.load(Ordering::Relaxed) < parts - 1 {
+        let index = team.workers.load(Ordering::Relaxed);
+        spawn_worker(team, index, generation);
+        team.workers.store(index + 1, Ordering::Relaxed);
+    }
+    let workers = team.workers.load(Ordering::Relaxed);
+    // SAFETY: every worker acknowledged the last generation, so none reads the slot now;
+    // the job outlives its use, as this function waits for every acknowledgement below.
+    unsafe {
+        *team.slot.get() = Some((std::mem::transmute::<Job<'_>, Job<'static>>(job), parts));
+    }
+    team.panicked.store(false, Ordering::Relaxed);
+    team.remaining.store(workers, Ordering::Relaxed);
+    team.generation
+        .store(generation.wrapping_add(1), Ordering::SeqCst);
+    if team.sleepers.load(Ordering::SeqCst) > 0 {
+        // taking the lock orders this wake-up after a sleeper's last look at the generation
+        let _guard = team.sleep.lock().unwrap_or_else(|e| e.into_inner());
+        team.wake.notify_all();
+    }
+
+    BUSY_HERE.with(|b| b.set(true));
+    let inline = catch_unwind(AssertUnwindSafe(|| job(0)));
+    BUSY_HERE.with(|b| b.set(false));
+    // the workers are polled, never slept on: a part is microseconds long
+    while team.remaining.load(Ordering::Acquire) > 0 {
+        std::hint::spin_loop();
+    }
+    // SAFETY: every worker has acknowledged; nothing reads the slot until the next call
+    unsafe { *team.slot.get() = None };
     if let Err(payload) = inline {
         resume_unwind(payload);
     }
     assert!(
-        !latch.panicked.load(Ordering::Acquire),
+        !team.panicked.load(Ordering::Relaxed),
         "a job on a layerwise worker thread panicked"
     );
+}
+
+/// Starts worker `index` (it takes part `index + 1`), which first waits for a generation
+/// after `seen`.
+fn spawn_worker(team: &'static Team, index: usize, seen: usize) {
+    std::thread::Builder::new()
+        .name("layerwise-worker".into())
+        .spawn(move || {
+            BUSY_HERE.with(|b| b.set(true));
+            let mut seen = seen;
+            loop {
+                seen = next_generation(team, seen);
+                // SAFETY: the caller wrote the slot before bumping the generation and does
+                // not touch it again before this worker acknowledges below.
+                let (job, parts) = unsafe { (*team.slot.get()).expect("a job in the slot") };
+                let part = index + 1;
+                if part < parts && catch_unwind(AssertUnwindSafe(|| job(part))).is_err() {
+                    team.panicked.store(true, Ordering::Relaxed);
+                }
+                team.remaining.fetch_sub(1, Ordering::AcqRel);
+            }
+        })
+        .expect("the OS refused to start a worker thread");
+}
+
+/// Waits until the generation differs from `seen` and returns it: polls for [`SPIN`], then
+/// sleeps until a caller wakes it.
+fn next_generation(team: &Team, seen: usize) -> usize {
+    let start = Instant::now();
+    loop {
+        for _ in 0..64 {
+            let now = team.generation.load(Ordering::Acquire);
+            if now != seen {
+                return now;
+            }
+            std::hint::spin_loop();
+        }
+        if start.elapsed() >= SPIN {
+            break;
+        }
+    }
+    let mut guard = team.sleep.lock().unwrap_or_else(|e| e.into_inner());
+    team.sleepers.fetch_add(1, Ordering::SeqCst);
+    loop {
+        let now = team.generation.load(Ordering::SeqCst);
+        if now != seen {
+            team.sleepers.fetch_sub(1, Ordering::SeqCst);
+            return now;
+        }
+        guard = team.wake.wait(guard).unwrap_or_else(|e| e.into_inner());
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Mutex as StdMutex;
 
     #[test]
-    fn jobs_borrow_from_the_caller_and_all_finish() {
-        let mut out = vec![0_usize; 8];
-        let jobs: Vec<ScopedJob<'_>> = out
-            .chunks_mut(2)
-            .enumerate()
-            .map(|(i, chunk)| Box::new(move || chunk.fill(i + 1)) as ScopedJob<'_>)
-            .collect();
-        run_all(jobs);
-        assert_eq!(out, [1, 1, 2, 2, 3, 3, 4, 4]);
+    fn every_part_runs_once_and_all_finish_before_the_call_returns() {
+        for parts in [1, 2, 3, 5] {
+            let seen = StdMutex::new(vec![0_usize; parts]);
+            run_parts(parts, &|p| seen.lock().unwrap()[p] += 1);
+            assert_eq!(*seen.lock().unwrap(), vec![1; parts]);
+        }
     }
 
     #[test]
-    fn a_panicking_worker_job_is_reported_to_the_caller() {
-        let jobs: Vec<ScopedJob<'_>> = vec![Box::new(|| panic!("boom")), Box::new(|| {})];
-        assert!(catch_unwind(AssertUnwindSafe(|| run_all(jobs))).is_err());
-        // the pool still works afterwards
-        let mut x = [0; 2];
-        let (a, b) = x.split_at_mut(1);
-        run_all(vec![Box::new(|| a[0] = 1), Box::new(|| b[0] = 2)]);
-        assert_eq!(x, [1, 2]);
+    fn a_panicking_part_is_reported_to_the_caller_and_the_team_still_works() {
+        let boom = catch_unwind(|| {
+            run_parts(2, &|p| {
+                if p == 1 {
+                    panic!("boom")
+                }
+            })
+        });
+        assert!(boom.is_err());
+        let count = AtomicUsize::new(0);
+        run_parts(2, &|_| {
+            count.fetch_add(1, Ordering::Relaxed);
+        });
+        assert_eq!(count.load(Ordering::Relaxed), 2);
+    }
+
+    #[test]
+    fn calls_from_many_threads_and_from_inside_a_part_all_complete() {
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for _ in 0..200 {
+                        let count = AtomicUsize::new(0);
+                        run_parts(3, &|_| {
+                            run_parts(2, &|_| {
+                                count.fetch_add(1, Ordering::Relaxed);
+                            })
+                        });
+                        assert_eq!(count.load(Ordering::Relaxed), 6);
+                    }
+                });
+            }
+        });
     }
 }

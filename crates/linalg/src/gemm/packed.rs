@@ -12,8 +12,8 @@
 //! an element is computed by the same instructions whatever the thread count.
 
 use super::kernels::Kernel;
-use crate::parallel::{split, threads_for};
-use crate::pool::{run_all, ScopedJob};
+use crate::parallel::{threads_for, Split};
+use crate::pool::run_parts;
 use crate::Float;
 use std::ops::Range;
 use std::sync::Mutex;
@@ -43,7 +43,7 @@ unsafe impl<T: Send> Send for SharedC<T> {}
 unsafe impl<T: Send> Sync for SharedC<T> {}
 
 /// Multiply-adds one thread should do at least, so that spawning it pays.
-const MIN_WORK_PER_THREAD: usize = 1 << 21;
+const MIN_WORK_PER_THREAD: usize = 1 << 14;
 
 /// C ← α · op(A) · op(B) + β · C for `c` row-major `m × n` (leading dimension n).
 pub(super) fn gemm<T: Float>(
@@ -78,15 +78,15 @@ pub(super) fn in_tile_ranges<T: Float>(
     }
     let by_cols = (m <= n && n >= 2 * kern.nr) || m < 2 * kern.mr;
     let unit = if by_cols { kern.nr } else { kern.mr };
-    let ranges = split(if by_cols { n } else { m }, n_threads, unit);
-    let run = &run;
-    let jobs: Vec<ScopedJob<'_>> = ranges
-        .into_iter()
-        .map(|r| -> ScopedJob<'_> {
-            Box::new(move || if by_cols { run(0..m, r) } else { run(r, 0..n) })
-        })
-        .collect();
-    run_all(jobs);
+    let ranges = Split::new(if by_cols { n } else { m }, n_threads, unit);
+    run_parts(ranges.len(), &|p| {
+        let r = ranges.part(p);
+        if by_cols {
+            run(0..m, r)
+        } else {
+            run(r, 0..n)
+        }
+    });
 }
 
 /// The blocked loops over one `rows × cols` range of C.
@@ -243,9 +243,20 @@ fn pool<T: Float>() -> &'static Mutex<Vec<Vec<T>>> {
     T::pack_pool()
 }
 
+/// The smallest kept buffer that holds `capacity` elements (and the alignment slack)
+/// without growing, else the largest kept one, else a new one. Choosing by size, not by order, matters when
+/// threads give buffers of different sizes back in varying order: a small buffer taken for
+/// a large panel would grow, and growing allocates.
 pub(super) fn take_buffer<T: Float>(capacity: usize) -> Vec<T> {
-    let taken = pool::<T>().lock().ok().and_then(|mut p| p.pop());
-    taken.unwrap_or_else(|| Vec::with_capacity(capacity + 64))
+    let need = capacity + 64;
+    let taken = pool::<T>().lock().ok().and_then(|mut p| {
+        let fits = (0..p.len())
+            .filter(|&i| p[i].capacity() >= need)
+            .min_by_key(|&i| p[i].capacity());
+        let largest = || (0..p.len()).max_by_key(|&i| p[i].capacity());
+        fits.or_else(largest).map(|i| p.swap_remove(i))
+    });
+    taken.unwrap_or_else(|| Vec::with_capacity(need))
 }
 
 pub(super) fn give_back<T: Float>(buf: Vec<T>) {
