@@ -16,7 +16,7 @@ use crate::history::{collapsed_class, FinetuneEpoch, PretrainEpoch, Validation};
 use crate::resume::{bad, check_progress, check_shape, At, Interruptible, Pause};
 use layerwise_data::{shuffled_indices, Dataset};
 use layerwise_layers::{
-    apply_mask, argmax_rows, dropout_mask_into, HiddenLayer, LogisticRegression, RbmMonitor,
+    apply_mask, argmax_rows, dropout_mask_into, sample_bernoulli_into, HiddenLayer, LogisticRegression, RbmMonitor,
     SgdStep, Velocity,
 };
 use layerwise_linalg::{Float, Matrix};
@@ -186,7 +186,7 @@ where
             **mrng = now;
         }
         let watched = Watched::new(&below, (data, validation), propagation, monitor);
-        let mut inputs = LayerInputs::new(below, data, propagation);
+        let mut inputs = LayerInputs::new(below, data, propagation, batch_size);
         let (layer, mut workspace) = (&mut rest[0], L::workspace(params));
         let (mut start, mut progress) = (0, None);
         if let Some(mut p) = resumed {
@@ -501,6 +501,9 @@ struct LayerInputs<'a, T> {
     data: &'a Matrix<T>,
     /// Mean activations of the top of `below` for every row, when propagating means.
     means: Option<Matrix<T>>,
+    /// When propagating samples: p(h | x) of the bottom layer for every row, and the
+    /// minibatch size it was computed for (see [`bottom_probabilities`]).
+    bottom: Option<(Matrix<T>, usize)>,
     /// The gathered rows, then each layer's sample in turn, `(B, ·)`.
     batch: Matrix<T>,
     /// The probabilities a sample is drawn from, `(B, ·)`.
@@ -510,14 +513,29 @@ struct LayerInputs<'a, T> {
 }
 
 impl<'a, T: Float> LayerInputs<'a, T> {
-    /// Buffers for the layer above `below`; mean activations are computed once here.
-    fn new(below: Vec<&'a HiddenLayer<T>>, data: &'a Matrix<T>, how: Propagation) -> Self {
+    /// Buffers for the layer above `below`, for minibatches of `batch_size` rows. Mean
+    /// activations are computed once here; so are the bottom layer's probabilities when
+    /// propagating samples, since only the draws from them change between epochs.
+    fn new(
+        below: Vec<&'a HiddenLayer<T>>,
+        data: &'a Matrix<T>,
+        how: Propagation,
+        batch_size: usize,
+    ) -> Self {
         let means = (how == Propagation::Mean).then(|| forward_means(&below, data));
+        let bottom = match (how, below.first()) {
+            (Propagation::Sample, Some(layer)) => {
+                let chunk = batch_size.clamp(1, data.rows().max(1));
+                Some((bottom_probabilities(layer, data, chunk), chunk))
+            }
+            _ => None,
+        };
         let empty = || Matrix::zeros(0, 0);
         LayerInputs {
             below,
             data,
             means,
+            bottom,
             batch: empty(),
             probs: empty(),
             spare: empty(),
@@ -531,13 +549,52 @@ impl<'a, T: Float> LayerInputs<'a, T> {
             means.select_rows_into(idx, &mut self.batch);
             return &self.batch;
         }
-        self.data.select_rows_into(idx, &mut self.batch);
-        for layer in &self.below {
+        let mut above = &self.below[..];
+        match &self.bottom {
+            // a minibatch of the size the probabilities were computed at: they are the
+            // bits the bottom layer would compute for it, so only the draw is left
+            Some((probs, chunk)) if idx.len() == *chunk => {
+                probs.select_rows_into(idx, &mut self.probs);
+                sample_bernoulli_into(&self.probs, &mut self.batch, rng);
+                above = &above[1..];
+            }
+            _ => self.data.select_rows_into(idx, &mut self.batch),
+        }
+        for layer in above {
             layer.forward_sample_into(&self.batch, &mut self.probs, &mut self.spare, rng);
             std::mem::swap(&mut self.batch, &mut self.spare);
         }
         &self.batch
     }
+}
+
+/// p(h | x) of `layer` for every row of `data`, computed `chunk` rows at a time (the last
+/// chunk ends at the last row and overlaps the one before it), so that every row's
+/// probabilities come out of a product of exactly `chunk` rows.
+///
+/// Which GEMM path a product takes depends on its shape, and each path has its own
+/// rounding; a row of a minibatch of `chunk` rows gets these very bits, so drawing from them
+/// draws what computing them afresh would (tested below, on both paths).
+fn bottom_probabilities<T: Float>(
+    layer: &HiddenLayer<T>,
+    data: &Matrix<T>,
+    chunk: usize,
+) -> Matrix<T> {
+    let (n, chunk) = (data.rows(), chunk.clamp(1, data.rows().max(1)));
+    let mut probs = Matrix::zeros(n, layer.n_out());
+    let (mut rows, mut out) = (Matrix::zeros(0, 0), Matrix::zeros(0, 0));
+    let mut start = 0;
+    while start < n {
+        let first = start.min(n - chunk);
+        let idx: Vec<usize> = (first..first + chunk).collect();
+        data.select_rows_into(&idx, &mut rows);
+        layer.forward_into(&rows, &mut out);
+        for i in start..first + chunk {
+            probs.row_mut(i).copy_from_slice(out.row(i - first));
+        }
+        start = first + chunk;
+    }
+    probs
 }
 
 /// Mean activations of the top of `layers` for input x (x itself when `layers` is empty).
@@ -1386,5 +1443,42 @@ mod tests {
         assert_eq!(history.len(), 2);
         assert_eq!(history[1].learning_rate, 0.05);
         assert!(history.iter().all(|e| e.train_loss.is_finite()));
+    }
+}
+
+#[cfg(test)]
+mod bottom_tests {
+    use super::*;
+
+    /// The rows of `bottom_probabilities` are bit for bit those of the minibatches they stand
+    /// for: the book's shape (the unpacked GEMM) and an MNIST-sized layer (the packed one),
+    /// with a row count that leaves a ragged last chunk, on 1 and 2 threads.
+    #[test]
+    fn precomputed_bottom_probabilities_are_the_minibatches_bits() {
+        fn check<T: Float>(n_in: usize, n_out: usize, rows: usize, chunk: usize) {
+            let mut rng = ChaCha8Rng::seed_from_u64(7);
+            let layer = HiddenLayer::<T>::new(n_in, n_out, &mut rng).unwrap();
+            let data: Vec<T> = (0..rows * n_in)
+                .map(|_| T::from_f64(rng.gen_range(0.0..1.0)))
+                .collect();
+            let data = Matrix::from_vec(rows, n_in, data).unwrap();
+            for threads in [1, 2] {
+                layerwise_linalg::set_threads(threads);
+                let probs = bottom_probabilities(&layer, &data, chunk);
+                for _ in 0..3 {
+                    let order = shuffled_indices(rows, &mut rng);
+                    let idx = &order[..chunk];
+                    let fresh = layer.forward(&data.select_rows(idx));
+                    assert!(
+                        idx.iter().enumerate().all(|(r, &i)| probs.row(i) == fresh.row(r)),
+                        "{n_in} → {n_out}, {rows} rows in chunks of {chunk}, {threads} threads"
+                    );
+                }
+            }
+            layerwise_linalg::set_threads(0);
+        }
+        check::<f64>(60, 20, 610, 50);
+        check::<f32>(784, 500, 330, 100);
+        check::<f64>(60, 20, 30, 30);
     }
 }
