@@ -16,8 +16,8 @@ use crate::history::{collapsed_class, FinetuneEpoch, PretrainEpoch, Validation};
 use crate::resume::{bad, check_progress, check_shape, At, Interruptible, Pause};
 use layerwise_data::{shuffled_indices, Dataset};
 use layerwise_layers::{
-    apply_mask, argmax_rows, dropout_mask_into, sample_bernoulli_into, HiddenLayer, LogisticRegression, RbmMonitor,
-    SgdStep, Velocity,
+    apply_mask, argmax_rows, dropout_mask_into, sample_bernoulli_into, HiddenLayer,
+    LogisticRegression, RbmMonitor, SgdStep, Velocity,
 };
 use layerwise_linalg::{Float, Matrix};
 use rand::{Rng, SeedableRng};
@@ -1444,11 +1444,6 @@ mod tests {
         assert_eq!(history[1].learning_rate, 0.05);
         assert!(history.iter().all(|e| e.train_loss.is_finite()));
     }
-}
-
-#[cfg(test)]
-mod bottom_tests {
-    use super::*;
 
     /// The rows of `bottom_probabilities` are bit for bit those of the minibatches they stand
     /// for: the book's shape (the unpacked GEMM) and an MNIST-sized layer (the packed one),
@@ -1470,7 +1465,9 @@ mod bottom_tests {
                     let idx = &order[..chunk];
                     let fresh = layer.forward(&data.select_rows(idx));
                     assert!(
-                        idx.iter().enumerate().all(|(r, &i)| probs.row(i) == fresh.row(r)),
+                        idx.iter()
+                            .enumerate()
+                            .all(|(r, &i)| probs.row(i) == fresh.row(r)),
                         "{n_in} → {n_out}, {rows} rows in chunks of {chunk}, {threads} threads"
                     );
                 }
