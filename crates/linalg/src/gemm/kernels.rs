@@ -258,6 +258,17 @@ mod x86 {
                 let mut acc = [[$zero(); NV]; MR];
                 let (mut ap, mut bp) = (a, b);
 
+                // C's tile is read only after the loop: ask for its lines now, so that the
+                // misses overlap the multiply-adds (a hint: it reads and changes nothing)
+                if beta != 0.0 {
+                    for i in 0..rows.min(MR) {
+                        for v in 0..NV {
+                            let line = c.wrapping_add(i * ldc + v * L) as *const i8;
+                            _mm_prefetch::<_MM_HINT_T0>(line);
+                        }
+                    }
+                }
+
                 // acc += a-column ⊗ b-row, for p = 0..kc in order
                 for _ in 0..kc {
                     let mut bv = [$zero(); NV];
@@ -339,6 +350,17 @@ mod x86 {
                     *row = a.add(i.min(rows - 1) * a_rs);
                 }
                 let mut acc = [[$zero(); NV]; MR];
+
+                // C's tile is read only after the loop (a weight matrix being updated, say):
+                // ask for its lines now (a hint: it reads and changes nothing)
+                if beta != 0.0 {
+                    for i in 0..rows.min(MR) {
+                        for v in 0..NV {
+                            let line = c.wrapping_add(i * ldc + v * L) as *const i8;
+                            _mm_prefetch::<_MM_HINT_T0>(line);
+                        }
+                    }
+                }
 
                 // acc += op(A)[:, p] ⊗ B[p, :], for p = 0..k in order
                 for p in 0..k {
