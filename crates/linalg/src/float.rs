@@ -60,11 +60,10 @@ pub trait Float:
 /// What the GEMM needs per float type, out of the public interface.
 pub(crate) mod sealed {
     use crate::gemm::kernels::Kernel;
-    use std::sync::Mutex;
 
     pub trait Sealed: Sized {
-        /// Packing buffers kept between GEMM calls.
-        fn pack_pool() -> &'static Mutex<Vec<Vec<Self>>>;
+        /// Runs `f` on this thread's packing buffers, kept between GEMM calls.
+        fn with_pack_pool<R>(f: impl FnOnce(&mut Vec<Vec<Self>>) -> R) -> R;
         /// The SIMD micro-kernels this CPU supports, slowest first.
         fn simd_kernels() -> Vec<Kernel<Self>>;
         /// The micro-kernel GEMM uses, chosen once.
@@ -111,9 +110,18 @@ macro_rules! impl_float {
             fn sigmoid_slice(x: &mut [Self]) {
                 $sigmoid(x)
             }
-            fn pack_pool() -> &'static std::sync::Mutex<Vec<Vec<Self>>> {
-                static POOL: std::sync::Mutex<Vec<Vec<$t>>> = std::sync::Mutex::new(Vec::new());
-                &POOL
+            fn with_pack_pool<R>(f: impl FnOnce(&mut Vec<Vec<Self>>) -> R) -> R {
+                thread_local! {
+                    static POOL: std::cell::RefCell<Vec<Vec<$t>>> =
+                        const { std::cell::RefCell::new(Vec::new()) };
+                }
+                // a thread being torn down has no pool left: it gets an empty one
+                let mut f = Some(f);
+                let mut run = |p: &mut Vec<Vec<$t>>| f.take().expect("called once")(p);
+                match POOL.try_with(|p| run(&mut p.borrow_mut())) {
+                    Ok(r) => r,
+                    Err(_) => run(&mut Vec::new()),
+                }
             }
             fn simd_kernels() -> Vec<crate::gemm::kernels::Kernel<Self>> {
                 $simd()

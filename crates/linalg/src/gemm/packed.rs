@@ -16,7 +16,6 @@ use crate::parallel::{threads_for, Split};
 use crate::pool::run_parts;
 use crate::Float;
 use std::ops::Range;
-use std::sync::Mutex;
 
 /// A read-only operand seen as `rows × cols` with element (i, p) at `data[i·rs + p·cs]`.
 #[derive(Clone, Copy)]
@@ -238,18 +237,16 @@ pub(super) fn aligned<T: Float>(buf: &mut Vec<T>, len: usize) -> &mut [T] {
     &mut buf[off..off + len]
 }
 
-/// Packing buffers kept between calls, so that steady-state training allocates nothing.
-fn pool<T: Float>() -> &'static Mutex<Vec<Vec<T>>> {
-    T::pack_pool()
-}
-
-/// The smallest kept buffer that holds `capacity` elements (and the alignment slack)
-/// without growing, else the largest kept one, else a new one. Choosing by size, not by order, matters when
-/// threads give buffers of different sizes back in varying order: a small buffer taken for
-/// a large panel would grow, and growing allocates.
+/// The smallest of this thread's kept buffers that holds `capacity` elements (and the
+/// alignment slack) without growing, else the largest kept one, else a new one.
+///
+/// Buffers are kept per thread (the caller's and each worker's), so that what a thread
+/// needs does not depend on what the other threads hold at the moment: once every thread
+/// has packed once, steady-state training allocates nothing. Choosing by size keeps a
+/// small buffer from being taken, and grown, for a large panel.
 pub(super) fn take_buffer<T: Float>(capacity: usize) -> Vec<T> {
     let need = capacity + 64;
-    let taken = pool::<T>().lock().ok().and_then(|mut p| {
+    let taken = T::with_pack_pool(|p| {
         let fits = (0..p.len())
             .filter(|&i| p[i].capacity() >= need)
             .min_by_key(|&i| p[i].capacity());
@@ -259,10 +256,11 @@ pub(super) fn take_buffer<T: Float>(capacity: usize) -> Vec<T> {
     taken.unwrap_or_else(|| Vec::with_capacity(need))
 }
 
+/// Keeps `buf` for this thread's next [`take_buffer`] (up to 8 buffers a thread).
 pub(super) fn give_back<T: Float>(buf: Vec<T>) {
-    if let Ok(mut p) = pool::<T>().lock() {
-        if p.len() < 16 {
+    T::with_pack_pool(|p| {
+        if p.len() < 8 {
             p.push(buf);
         }
-    }
+    });
 }
