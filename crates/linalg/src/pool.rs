@@ -13,6 +13,7 @@
 //! team at a time: a call made while another thread holds it, or from inside a job, runs its
 //! parts one after another on the calling thread (the same results, only later).
 
+use std::any::Any;
 use std::cell::{Cell, UnsafeCell};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -33,17 +34,25 @@ thread_local! {
 /// takes tens of microseconds to wake.
 const SPIN: Duration = Duration::from_micros(200);
 
+/// The generation's low part: how many workers a call uses (at most `ACTIVE - 1`).
+const ACTIVE: usize = 1 << 16;
+
 /// The job slot and the counters the caller and the workers meet at.
 struct Team {
-    /// Bumped once per call, after the slot is written.
+    /// Bumped once per call, after the slot is written: the call's number times
+    /// [`ACTIVE`], plus the number of workers that take part in it (`parts - 1`). Workers
+    /// past that count neither read the slot nor acknowledge.
     generation: AtomicUsize,
     /// The current job and its number of parts; written only while no worker reads it
     /// (every worker has acknowledged the previous generation).
     slot: UnsafeCell<Option<(Job<'static>, usize)>>,
-    /// Workers that have not yet acknowledged the current generation.
+    /// Taking workers that have not yet acknowledged the current generation.
     remaining: AtomicUsize,
     /// Whether a worker's part panicked in the current generation.
     panicked: AtomicBool,
+    /// The first such panic, raised again by the caller (never dropped on the worker: a
+    /// payload whose drop panics would kill it, and the caller would wait forever).
+    payload: Mutex<Option<Box<dyn Any + Send>>>,
     /// Workers started so far (only the caller holding `in_use` changes it).
     workers: AtomicUsize,
     /// Held by the one call that uses the team.
@@ -65,6 +74,7 @@ fn team() -> &'static Team {
         slot: UnsafeCell::new(None),
         remaining: AtomicUsize::new(0),
         panicked: AtomicBool::new(false),
+        payload: Mutex::new(None),
         workers: AtomicUsize::new(0),
         in_use: AtomicBool::new(false),
         sleepers: AtomicUsize::new(0),
@@ -77,7 +87,7 @@ fn team() -> &'static Team {
 /// the team's workers, and returns when all have finished. A panic in any part is raised
 /// again here.
 pub(crate) fn run_parts(parts: usize, job: Job<'_>) {
-    if parts <= 1 || BUSY_HERE.with(Cell::get) {
+    if parts <= 1 || parts > ACTIVE || BUSY_HERE.with(Cell::get) {
         return (0..parts).for_each(job);
     }
     let team = team();
@@ -104,16 +114,15 @@ pub(crate) fn run_parts(parts: usize, job: Job<'_>) {
         spawn_worker(team, index, generation);
         team.workers.store(index + 1, Ordering::Relaxed);
     }
-    let workers = team.workers.load(Ordering::Relaxed);
     // SAFETY: every worker acknowledged the last generation, so none reads the slot now;
     // the job outlives its use, as this function waits for every acknowledgement below.
     unsafe {
         *team.slot.get() = Some((std::mem::transmute::<Job<'_>, Job<'static>>(job), parts));
     }
     team.panicked.store(false, Ordering::Relaxed);
-    team.remaining.store(workers, Ordering::Relaxed);
-    team.generation
-        .store(generation.wrapping_add(1), Ordering::SeqCst);
+    team.remaining.store(parts - 1, Ordering::Relaxed);
+    let next = (generation / ACTIVE).wrapping_add(1).wrapping_mul(ACTIVE) + (parts - 1);
+    team.generation.store(next, Ordering::SeqCst);
     if team.sleepers.load(Ordering::SeqCst) > 0 {
         // taking the lock orders this wake-up after a sleeper's last look at the generation
         let _guard = team.sleep.lock().unwrap_or_else(|e| e.into_inner());
@@ -129,13 +138,23 @@ pub(crate) fn run_parts(parts: usize, job: Job<'_>) {
     }
     // SAFETY: every worker has acknowledged; nothing reads the slot until the next call
     unsafe { *team.slot.get() = None };
-    if let Err(payload) = inline {
-        resume_unwind(payload);
+    let worker_panic = match team.panicked.load(Ordering::Relaxed) {
+        true => team
+            .payload
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take(),
+        false => None,
+    };
+    match (inline, worker_panic) {
+        (Err(payload), other) => {
+            // part 0's panic wins; the other payload's drop could panic during unwinding
+            std::mem::forget(other);
+            resume_unwind(payload)
+        }
+        (Ok(()), Some(payload)) => resume_unwind(payload),
+        (Ok(()), None) => {}
     }
-    assert!(
-        !team.panicked.load(Ordering::Relaxed),
-        "a job on a layerwise worker thread panicked"
-    );
 }
 
 /// Starts worker `index` (it takes part `index + 1`), which first waits for a generation
@@ -145,14 +164,26 @@ fn spawn_worker(team: &'static Team, index: usize, seen: usize) {
         .name("layerwise-worker".into())
         .spawn(move || {
             BUSY_HERE.with(|b| b.set(true));
-            let mut seen = seen;
+            let (mut seen, mut spin) = (seen, true);
             loop {
-                seen = next_generation(team, seen);
+                seen = next_generation(team, seen, spin);
+                // a call that does not use this worker: leave the slot alone, and next time
+                // sleep at once rather than poll (it is likely not to be used again soon)
+                spin = index < seen % ACTIVE;
+                if !spin {
+                    continue;
+                }
                 // SAFETY: the caller wrote the slot before bumping the generation and does
                 // not touch it again before this worker acknowledges below.
-                let (job, parts) = unsafe { (*team.slot.get()).expect("a job in the slot") };
-                let part = index + 1;
-                if part < parts && catch_unwind(AssertUnwindSafe(|| job(part))).is_err() {
+                let (job, _) = unsafe { (*team.slot.get()).expect("a job in the slot") };
+                if let Err(payload) = catch_unwind(AssertUnwindSafe(|| job(index + 1))) {
+                    let mut first = team.payload.lock().unwrap_or_else(|e| e.into_inner());
+                    if first.is_none() {
+                        *first = Some(payload);
+                    } else {
+                        // a later panic of the same call: dropping it here could panic
+                        std::mem::forget(payload);
+                    }
                     team.panicked.store(true, Ordering::Relaxed);
                 }
                 team.remaining.fetch_sub(1, Ordering::AcqRel);
@@ -163,18 +194,15 @@ fn spawn_worker(team: &'static Team, index: usize, seen: usize) {
 
 /// Waits until the generation differs from `seen` and returns it: polls for [`SPIN`], then
 /// sleeps until a caller wakes it.
-fn next_generation(team: &Team, seen: usize) -> usize {
+fn next_generation(team: &Team, seen: usize, spin: bool) -> usize {
     let start = Instant::now();
-    loop {
+    while spin && start.elapsed() < SPIN {
         for _ in 0..64 {
             let now = team.generation.load(Ordering::Acquire);
             if now != seen {
                 return now;
             }
             std::hint::spin_loop();
-        }
-        if start.elapsed() >= SPIN {
-            break;
         }
     }
     let mut guard = team.sleep.lock().unwrap_or_else(|e| e.into_inner());
