@@ -1,12 +1,13 @@
 //! A small persistent team of worker threads for the kernels' parallel loops.
 //!
-//! A minibatch of the book's network is a string of short products and row passes (a few
-//! microseconds each), so handing out work must cost far less than that: no allocation, no
-//! channel, no lock on the way. The team is a generation counter and a job slot. A call
-//! writes its job (`Fn(part)` for parts `0..parts`) into the slot, bumps the generation, runs
-//! part 0 itself, and waits until every worker has acknowledged the generation; worker w runs
-//! part w when `w < parts`. Each part is computed by the same code whichever thread takes
-//! it, so results never depend on the thread count.
+//! A training step is a string of products and row passes, some only microseconds long,
+//! so handing out work must cost far less than that: no allocation, no channel, no lock on
+//! the way. The team is a generation counter and a job slot. A call writes its job
+//! (`Fn(part)` for parts `0..parts`) into the slot, bumps the generation (which also says
+//! how many workers take part), runs part 0 itself, and waits until each of those workers
+//! has run its part and acknowledged; the other workers skip the call. Each part is
+//! computed by the same code whichever thread takes it, so results never depend on the
+//! thread count. A worker's panic is handed to the caller, which raises it again.
 //!
 //! Workers poll for a short while ([`SPIN`]) before they sleep, because waking a sleeping
 //! core costs more than the gap between a training step's parallel calls. One call uses the
