@@ -38,17 +38,29 @@ const SPIN: Duration = Duration::from_micros(200);
 /// The generation's low part: how many workers a call uses (at most `ACTIVE - 1`).
 const ACTIVE: usize = 1 << 16;
 
+/// A value on a cache line of its own, so that polling it does not share a line with
+/// values others write.
+#[repr(align(128))]
+struct Line<T>(T);
+
+impl<T> std::ops::Deref for Line<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
 /// The job slot and the counters the caller and the workers meet at.
 struct Team {
     /// Bumped once per call, after the slot is written: the call's number times
     /// [`ACTIVE`], plus the number of workers that take part in it (`parts - 1`). Workers
     /// past that count neither read the slot nor acknowledge.
-    generation: AtomicUsize,
+    generation: Line<AtomicUsize>,
     /// The current job and its number of parts; written only while no worker reads it
     /// (every worker has acknowledged the previous generation).
     slot: UnsafeCell<Option<(Job<'static>, usize)>>,
     /// Taking workers that have not yet acknowledged the current generation.
-    remaining: AtomicUsize,
+    remaining: Line<AtomicUsize>,
     /// Whether a worker's part panicked in the current generation.
     panicked: AtomicBool,
     /// The first such panic, raised again by the caller (never dropped on the worker: a
@@ -71,9 +83,9 @@ unsafe impl Sync for Team {}
 fn team() -> &'static Team {
     static TEAM: OnceLock<Team> = OnceLock::new();
     TEAM.get_or_init(|| Team {
-        generation: AtomicUsize::new(0),
+        generation: Line(AtomicUsize::new(0)),
         slot: UnsafeCell::new(None),
-        remaining: AtomicUsize::new(0),
+        remaining: Line(AtomicUsize::new(0)),
         panicked: AtomicBool::new(false),
         payload: Mutex::new(None),
         workers: AtomicUsize::new(0),
