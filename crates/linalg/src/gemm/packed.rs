@@ -42,7 +42,7 @@ unsafe impl<T: Send> Send for SharedC<T> {}
 unsafe impl<T: Send> Sync for SharedC<T> {}
 
 /// Multiply-adds one thread should do at least, so that spawning it pays.
-const MIN_WORK_PER_THREAD: usize = 1 << 14;
+const MIN_WORK_PER_THREAD: usize = 1 << 21;
 
 /// C ← α · op(A) · op(B) + β · C for `c` row-major `m × n` (leading dimension n).
 pub(super) fn gemm<T: Float>(
