@@ -145,10 +145,7 @@ pub(crate) fn run_parts(parts: usize, job: Job<'_>) {
     BUSY_HERE.with(|b| b.set(true));
     let inline = catch_unwind(AssertUnwindSafe(|| job(0)));
     BUSY_HERE.with(|b| b.set(false));
-    // the workers are polled, never slept on: a part is microseconds long
-    while team.remaining.load(Ordering::Acquire) > 0 {
-        std::hint::spin_loop();
-    }
+    wait_for_workers(team);
     // SAFETY: every worker has acknowledged; nothing reads the slot until the next call
     unsafe { *team.slot.get() = None };
     let worker_panic = match team.panicked.load(Ordering::Relaxed) {
@@ -167,6 +164,23 @@ pub(crate) fn run_parts(parts: usize, job: Job<'_>) {
         }
         (Ok(()), Some(payload)) => resume_unwind(payload),
         (Ok(()), None) => {}
+    }
+}
+
+/// Returns once every worker taking part in the current call has acknowledged it: polls
+/// for [`SPIN`], then yields the core between looks. A worker the OS has put on this very
+/// core (the machine busy with other work) can then run; polling alone would keep it off
+/// for a whole time slice.
+fn wait_for_workers(team: &Team) {
+    let start = Instant::now();
+    let mut polls = 0_u32;
+    while team.remaining.load(Ordering::Acquire) > 0 {
+        polls = polls.wrapping_add(1);
+        if polls % 64 == 0 && start.elapsed() >= SPIN {
+            std::thread::yield_now();
+        } else {
+            std::hint::spin_loop();
+        }
     }
 }
 
