@@ -176,7 +176,7 @@ fn wait_for_workers(team: &Team) {
     let mut polls = 0_u32;
     while team.remaining.load(Ordering::Acquire) > 0 {
         polls = polls.wrapping_add(1);
-        if polls % 64 == 0 && start.elapsed() >= SPIN {
+        if polls.is_multiple_of(64) && start.elapsed() >= SPIN {
             std::thread::yield_now();
         } else {
             std::hint::spin_loop();
