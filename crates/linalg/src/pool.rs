@@ -57,7 +57,8 @@ struct Team {
     /// past that count neither read the slot nor acknowledge.
     generation: Line<AtomicUsize>,
     /// The current job and its number of parts; written only while no worker reads it
-    /// (every worker has acknowledged the previous generation).
+    /// (every worker that took part in the previous call has acknowledged it, and the
+    /// others never read it).
     slot: UnsafeCell<Option<(Job<'static>, usize)>>,
     /// Taking workers that have not yet acknowledged the current generation.
     remaining: Line<AtomicUsize>,
@@ -127,7 +128,7 @@ pub(crate) fn run_parts(parts: usize, job: Job<'_>) {
         spawn_worker(team, index, generation);
         team.workers.store(index + 1, Ordering::Relaxed);
     }
-    // SAFETY: every worker acknowledged the last generation, so none reads the slot now;
+    // SAFETY: the last call's workers all acknowledged it, so none reads the slot now;
     // the job outlives its use, as this function waits for every acknowledgement below.
     unsafe {
         *team.slot.get() = Some((std::mem::transmute::<Job<'_>, Job<'static>>(job), parts));
